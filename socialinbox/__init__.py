@@ -1,0 +1,1 @@
+"""socialinbox: one inbox for X, Messenger, Instagram and Telegram direct messages."""
