@@ -20,9 +20,7 @@ times in any order leaves the same store:
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +34,7 @@ from socialinbox.model import (
     DeleteEvent,
     DeliveryEvent,
     EditEvent,
+    Event,
     Item,
     Message,
     MessageKey,
@@ -54,6 +53,7 @@ from socialinbox.store.codec import (
     message_payload,
     message_to_row,
 )
+from socialinbox.store.results import CursorUpdate, IngestResult
 from socialinbox.store.tables import (
     AccountRow,
     ContactRow,
@@ -66,6 +66,7 @@ from socialinbox.store.tables import (
     QuarantineRow,
     ReactionRow,
     RevisionRow,
+    table_of,
 )
 
 __all__ = ["CursorUpdate", "IngestResult", "ingest_batch"]
@@ -75,72 +76,20 @@ logger = logging.getLogger(__name__)
 _CHUNK = 500
 """Rows per IN (...) lookup; stays under SQLite's default host-parameter limit."""
 
-accounts = AccountRow.__table__
-contacts = ContactRow.__table__
-conversations = ConversationRow.__table__
-messages = MessageRow.__table__
-revisions = RevisionRow.__table__
-reactions = ReactionRow.__table__
-events = EventRow.__table__
-cursors = CursorRow.__table__
-outbox = OutboxRow.__table__
-quarantine = QuarantineRow.__table__
-ignored = IgnoredRow.__table__
+accounts = table_of(AccountRow)
+contacts = table_of(ContactRow)
+conversations = table_of(ConversationRow)
+messages = table_of(MessageRow)
+revisions = table_of(RevisionRow)
+reactions = table_of(ReactionRow)
+events = table_of(EventRow)
+cursors = table_of(CursorRow)
+outbox = table_of(OutboxRow)
+quarantine = table_of(QuarantineRow)
+ignored = table_of(IgnoredRow)
 
 _TargetKey = tuple[str, str, str, str]
 _ConversationTuple = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class CursorUpdate:
-    """A poll position to store together with the batch it covered."""
-
-    platform: Platform
-    account_id: str
-    stream: str
-    """Which feed of the account the cursor belongs to, such as ``updates`` or ``dm_events``."""
-    value: str | None
-
-
-@dataclass
-class IngestResult:
-    """Counts of what one ingest call did."""
-
-    messages_stored: int = 0
-    duplicates: int = 0
-    events: int = 0
-    event_duplicates: int = 0
-    ignored: int = 0
-    quarantined: int = 0
-    outbox: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-    """Why items were ignored or quarantined, with counts."""
-    stored: list[MessageKey] = field(default_factory=list)
-    """Keys of the messages this call stored for the first time."""
-
-    def __iadd__(self, other: IngestResult) -> IngestResult:
-        self.messages_stored += other.messages_stored
-        self.duplicates += other.duplicates
-        self.events += other.events
-        self.event_duplicates += other.event_duplicates
-        self.ignored += other.ignored
-        self.quarantined += other.quarantined
-        self.outbox += other.outbox
-        self.reasons.update(other.reasons)
-        self.stored.extend(other.stored)
-        return self
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "messages_stored": self.messages_stored,
-            "duplicates": self.duplicates,
-            "events": self.events,
-            "event_duplicates": self.event_duplicates,
-            "ignored": self.ignored,
-            "quarantined": self.quarantined,
-            "outbox": self.outbox,
-            "reasons": dict(sorted(self.reasons.items())),
-        }
 
 
 def _insert(connection: sa.Connection, table: sa.Table) -> Any:
@@ -204,7 +153,7 @@ def ingest_batch(
     now = utc_now()
 
     message_items: dict[_TargetKey, Message] = {}
-    event_items: dict[str, Item] = {}
+    event_items: dict[str, Event] = {}
     for item in batch.items:
         if isinstance(item, Message):
             target = _target(item.key)
@@ -251,7 +200,7 @@ def _write_accounts(
     connection: sa.Connection,
     batch: Batch,
     message_items: Iterable[Message],
-    event_items: Iterable[Item],
+    event_items: Iterable[Event],
 ) -> None:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for account in batch.accounts:
@@ -270,7 +219,12 @@ def _write_accounts(
     for platform, account_id in seen:
         rows.setdefault(
             (platform, account_id),
-            {"platform": platform, "account_id": account_id, "username": None, "display_name": None},
+            {
+                "platform": platform,
+                "account_id": account_id,
+                "username": None,
+                "display_name": None,
+            },
         )
     if not rows:
         return
@@ -284,10 +238,12 @@ def _write_accounts(
             ),
         },
     )
-    connection.execute(statement, sorted(rows.values(), key=lambda row: (row["platform"], row["account_id"])))
+    connection.execute(
+        statement, sorted(rows.values(), key=lambda row: (row["platform"], row["account_id"]))
+    )
 
 
-def _event_account(item: Item) -> tuple[str, str]:
+def _event_account(item: Event) -> tuple[str, str]:
     if isinstance(item, EditEvent | DeleteEvent | ReactionEvent):
         return item.target.platform.value, item.target.account_id
     if isinstance(item, ReadEvent | DeliveryEvent | PostbackEvent | ParticipantEvent):
@@ -314,7 +270,7 @@ def _contact_row(contact: Contact, account_id: str, seen_at: datetime) -> dict[s
 
 
 def _write_contacts(
-    connection: sa.Connection, message_items: Iterable[Message], event_items: Iterable[Item]
+    connection: sa.Connection, message_items: Iterable[Message], event_items: Iterable[Event]
 ) -> None:
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -359,7 +315,11 @@ def _write_contacts(
                 )
             },
         )
-        for chunk in _chunks(sorted(rows.values(), key=lambda row: (row["platform"], row["account_id"], row["user_id"]))):
+        for chunk in _chunks(
+            sorted(
+                rows.values(), key=lambda row: (row["platform"], row["account_id"], row["user_id"])
+            )
+        ):
             connection.execute(statement, list(chunk))
 
     for item in event_items:
@@ -394,7 +354,7 @@ def _write_contact_status(connection: sa.Connection, item: ContactStatusEvent) -
 
 
 def _write_conversations(
-    connection: sa.Connection, message_items: Iterable[Message], event_items: Iterable[Item]
+    connection: sa.Connection, message_items: Iterable[Message], event_items: Iterable[Event]
 ) -> dict[_ConversationTuple, int]:
     rows: dict[_ConversationTuple, dict[str, Any]] = {}
 
@@ -500,8 +460,8 @@ def _write_conversations(
         query = sa.select(table.id, table.platform, table.account_id, table.chat_id).where(
             sa.tuple_(table.platform, table.account_id, table.chat_id).in_(list(chunk))
         )
-        for row in connection.execute(query):
-            ids[(row.platform, row.account_id, row.chat_id)] = row.id
+        for found in connection.execute(query):
+            ids[(found.platform, found.account_id, found.chat_id)] = found.id
     return ids
 
 
@@ -540,7 +500,9 @@ def _write_messages(
 
     result.messages_stored += len(new_targets)
     result.duplicates += len(message_items) - len(new_targets)
-    result.stored.extend(message_items[target].key for target in message_items if target in new_targets)
+    result.stored.extend(
+        message_items[target].key for target in message_items if target in new_targets
+    )
     return new_targets
 
 
@@ -586,7 +548,7 @@ def _write_message_outbox(
 
 def _write_events(
     connection: sa.Connection,
-    event_items: dict[str, Item],
+    event_items: dict[str, Event],
     now: datetime,
     result: IngestResult,
 ) -> set[_TargetKey]:
@@ -667,15 +629,13 @@ def _write_events(
         elif isinstance(item, ReactionEvent):
             _write_reaction(connection, identity, item)
     if outbox_rows:
-        statement = _insert(connection, outbox).on_conflict_do_nothing(
-            index_elements=["event_key"]
-        )
+        statement = _insert(connection, outbox).on_conflict_do_nothing(index_elements=["event_key"])
         connection.execute(statement, outbox_rows)
         result.outbox += len(outbox_rows)
     return {target for target in touched if target in existing}
 
 
-def _event_chat(item: Item) -> str | None:
+def _event_chat(item: Event) -> str | None:
     if isinstance(item, EditEvent | DeleteEvent | ReactionEvent):
         return item.target.chat_id
     if isinstance(item, ReadEvent | DeliveryEvent | PostbackEvent | ParticipantEvent):
@@ -793,9 +753,9 @@ def _recompute_message(connection: sa.Connection, target: _TargetKey) -> None:
     """Derive a message's current state from its original content and its events."""
     platform, account_id, chat_id, message_id = target
     row = connection.execute(
-        sa.select(
-            messages.c.id, messages.c.original_text, messages.c.original_attachments
-        ).where(_message_where(target))
+        sa.select(messages.c.id, messages.c.original_text, messages.c.original_attachments).where(
+            _message_where(target)
+        )
     ).one_or_none()
     if row is None:
         return
@@ -814,19 +774,19 @@ def _recompute_message(connection: sa.Connection, target: _TargetKey) -> None:
             revisions.c.edited_at,
         ).where(revision_filter)
     ).all()
-    delete_times = connection.execute(
-        sa.select(events.c.occurred_at).where(
-            events.c.type == "delete",
-            events.c.platform == platform,
-            events.c.account_id == account_id,
-            events.c.chat_id == chat_id,
-            events.c.message_id == message_id,
+    delete_times = (
+        connection.execute(
+            sa.select(events.c.occurred_at).where(
+                events.c.type == "delete",
+                events.c.platform == platform,
+                events.c.account_id == account_id,
+                events.c.chat_id == chat_id,
+                events.c.message_id == message_id,
+            )
         )
-    ).scalars().all()
-
-    if delete_times:
-        _erase_message(connection, target, row.id, revision_filter, min(delete_times))
-        return
+        .scalars()
+        .all()
+    )
 
     ordered = sorted(
         revision_rows,
@@ -836,14 +796,18 @@ def _recompute_message(connection: sa.Connection, target: _TargetKey) -> None:
             revision.event_key,
         ),
     )
+    numbered = [revision.edit_number for revision in ordered if revision.edit_number is not None]
+    edit_count = max([len(ordered), *numbered])
+    if delete_times:
+        _erase_message(connection, target, row.id, revision_filter, min(delete_times), edit_count)
+        return
+
     text = row.original_text
     attachments = row.original_attachments
     for revision in ordered:
         text = revision.text
         if revision.attachments is not None:
             attachments = revision.attachments
-    numbered = [revision.edit_number for revision in ordered if revision.edit_number is not None]
-    edit_count = max([len(ordered), *numbered])
     connection.execute(
         messages.update()
         .where(messages.c.id == row.id)
@@ -857,6 +821,7 @@ def _erase_message(
     row_id: int,
     revision_filter: Any,
     deleted_at: datetime,
+    edit_count: int,
 ) -> None:
     """Turn a message into a tombstone: keep its key and times, erase its content."""
     current = connection.execute(
@@ -874,9 +839,12 @@ def _erase_message(
             raw=None,
             deleted=True,
             deleted_at=deleted_at,
+            edit_count=edit_count,
         )
     )
-    connection.execute(revisions.update().where(revision_filter).values(text=None, attachments=None))
+    connection.execute(
+        revisions.update().where(revision_filter).values(text=None, attachments=None)
+    )
 
     # The content also lives in the payloads of edit events and of outbox rows
     # that may not have been delivered yet; erase it there too.
@@ -919,7 +887,9 @@ def _erase_message(
             deleted=True,
         )
         connection.execute(
-            outbox.update().where(outbox.c.event_key == created_key).values(payload={"message": message})
+            outbox.update()
+            .where(outbox.c.event_key == created_key)
+            .values(payload={"message": message})
         )
 
 
@@ -929,7 +899,7 @@ def _write_quarantine(
     if not batch.quarantined:
         return
     statement = _insert(connection, quarantine).on_conflict_do_nothing(index_elements=["digest"])
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for item in batch.quarantined:
         rows.setdefault(
             item.digest,
@@ -956,7 +926,7 @@ def _write_ignored(
     statement = _insert(connection, ignored).on_conflict_do_nothing(
         index_elements=["digest", "reason"]
     )
-    rows = {}
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for item in batch.ignored:
         rows.setdefault(
             (item.digest, item.reason),
@@ -990,4 +960,3 @@ def _write_cursor(connection: sa.Connection, cursor: CursorUpdate, now: datetime
             "updated_at": now,
         },
     )
-

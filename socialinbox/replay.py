@@ -110,7 +110,13 @@ def normalize(
         if problem is not None:
             return Batch(
                 quarantined=(
-                    Quarantined(platform=chosen, account_id=account_id, reason=problem, raw=data, location=location),
+                    Quarantined(
+                        platform=chosen,
+                        account_id=account_id,
+                        reason=problem,
+                        raw=data,
+                        location=location,
+                    ),
                 )
             )
         payload = parsed
@@ -181,7 +187,10 @@ def _read_cassette(path: Path) -> Iterator[RawPayload]:
             str(name).lower(): value for name, value in (response.get("headers") or {}).items()
         }
         encoding = headers.get("content-encoding", [])
-        if "gzip" in (encoding if isinstance(encoding, list) else [encoding]) or data[:2] == b"\x1f\x8b":
+        if (
+            "gzip" in (encoding if isinstance(encoding, list) else [encoding])
+            or data[:2] == b"\x1f\x8b"
+        ):
             try:
                 data = gzip.decompress(data)
             except OSError:

@@ -77,7 +77,9 @@ def postgres_url() -> Iterator[str]:
     """URL of a fresh, empty PostgreSQL database, dropped afterwards."""
     if not POSTGRES_URL:
         if os.environ.get("SOCIALINBOX_REQUIRE_POSTGRES"):
-            pytest.fail(f"SOCIALINBOX_REQUIRE_POSTGRES is set but no server is configured. {POSTGRES_SKIP_REASON}")
+            pytest.fail(
+                f"SOCIALINBOX_REQUIRE_POSTGRES is set but no server is configured. {POSTGRES_SKIP_REASON}"
+            )
         pytest.skip(POSTGRES_SKIP_REASON)
     import uuid
 

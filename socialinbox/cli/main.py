@@ -135,9 +135,7 @@ def _db_group(t: Translator) -> click.Group:
 
 def _replay_command(t: Translator) -> click.Command:
     @click.command(name="replay", help=t("replay.help"))
-    @click.argument(
-        "files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
-    )
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
     @click.option(
         "--platform",
         type=click.Choice([platform.value for platform in Platform]),
@@ -285,9 +283,7 @@ def _quarantine_group(t: Translator) -> click.Group:
 
 def _inbox_command(t: Translator) -> click.Command:
     @click.command(name="inbox", help=t("inbox.help"))
-    @click.option(
-        "--platform", type=click.Choice([platform.value for platform in Platform])
-    )
+    @click.option("--platform", type=click.Choice([platform.value for platform in Platform]))
     @click.option("--status", type=click.Choice(["open", "closed"]))
     @click.option("--limit", type=int, default=50, show_default=True)
     @format_option(t)

@@ -1,7 +1,7 @@
 """Durable storage: SQLAlchemy 2 tables, queries and Alembic migrations."""
 
-from socialinbox.ingest import CursorUpdate, IngestResult
 from socialinbox.store.engine import DEFAULT_DATABASE_URL
+from socialinbox.store.results import CursorUpdate, IngestResult
 from socialinbox.store.store import AsyncStore, QuarantineEntry, Store, StoredMessage, open_store
 
 __all__ = [

@@ -18,8 +18,8 @@ from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 
+import socialinbox.ingest as ingest_module
 from socialinbox.errors import StoreError
-from socialinbox.ingest import CursorUpdate, IngestResult, ingest_batch
 from socialinbox.model import (
     Batch,
     ContactStatus,
@@ -32,6 +32,7 @@ from socialinbox.model import (
 )
 from socialinbox.store.codec import message_from_row
 from socialinbox.store.engine import create_engine, database_url_from_environment, upgrade
+from socialinbox.store.results import CursorUpdate, IngestResult
 from socialinbox.store.tables import (
     ContactRow,
     ConversationRow,
@@ -42,6 +43,7 @@ from socialinbox.store.tables import (
     QuarantineRow,
     ReactionRow,
     RevisionRow,
+    table_of,
 )
 
 __all__ = ["AsyncStore", "QuarantineEntry", "Store", "StoredMessage", "open_store"]
@@ -51,15 +53,15 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_messages = MessageRow.__table__
-_conversations = ConversationRow.__table__
-_contacts = ContactRow.__table__
-_cursors = CursorRow.__table__
-_reactions = ReactionRow.__table__
-_revisions = RevisionRow.__table__
-_quarantine = QuarantineRow.__table__
-_ignored = IgnoredRow.__table__
-_outbox = OutboxRow.__table__
+_messages = table_of(MessageRow)
+_conversations = table_of(ConversationRow)
+_contacts = table_of(ContactRow)
+_cursors = table_of(CursorRow)
+_reactions = table_of(ReactionRow)
+_revisions = table_of(RevisionRow)
+_quarantine = table_of(QuarantineRow)
+_ignored = table_of(IgnoredRow)
+_outbox = table_of(OutboxRow)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ class Store:
     def ingest(self, batch: Batch, cursor: CursorUpdate | None = None) -> IngestResult:
         """Store ``batch`` and advance ``cursor`` in one transaction."""
         with self.engine.begin() as connection:
-            return ingest_batch(connection, batch, cursor)
+            return ingest_module.ingest_batch(connection, batch, cursor)
 
     def get_cursor(self, platform: Platform, account_id: str, stream: str) -> str | None:
         with self.engine.connect() as connection:
@@ -436,4 +438,3 @@ async def open_store(url: str | None = None, *, migrate: bool = True) -> AsyncSt
     loop = asyncio.get_running_loop()
     store = await loop.run_in_executor(None, lambda: Store.open(url, migrate=migrate))
     return AsyncStore(store)
-

@@ -31,6 +31,7 @@ __all__ = [
     "RevisionRow",
     "SendRow",
     "UtcDateTime",
+    "table_of",
 ]
 
 
@@ -176,7 +177,9 @@ class RevisionRow(Base):
     """One edit of a message, kept after the message text is replaced."""
 
     __tablename__ = "message_revisions"
-    __table_args__ = (sa.Index("ix_revisions_target", "platform", "account_id", "chat_id", "message_id"),)
+    __table_args__ = (
+        sa.Index("ix_revisions_target", "platform", "account_id", "chat_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -320,3 +323,11 @@ class IgnoredRow(Base):
     kind: Mapped[str] = mapped_column(sa.String(64))
     reason: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime]
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """Return the Core table of an ORM class, typed as a Table for Core statements."""
+    table = model.__table__
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
