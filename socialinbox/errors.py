@@ -23,6 +23,7 @@ contain message text, tokens or other secrets.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 __all__ = [
     "AuthError",
@@ -97,7 +98,17 @@ class AuthError(PlatformError):
 
 
 class PermissionDenied(PlatformError):
-    """The credentials are valid but lack access (API tier, scope, blocked by user)."""
+    """The credentials are valid but lack access (API tier, scope, blocked by user).
+
+    Attributes:
+        unavailable_reason: set when the account as a whole cannot use the API
+            (for example, its API tier has no DM access); the daemon then marks
+            the account ``unavailable`` with this reason.
+    """
+
+    def __init__(self, message: str, *, unavailable_reason: str | None = None, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.unavailable_reason = unavailable_reason
 
 
 class NotFound(PlatformError):

@@ -169,11 +169,15 @@ def read_payloads(path: Path) -> Iterator[RawPayload]:
         yield RawPayload(path.read_bytes(), str(path))
 
 
-def _read_cassette(path: Path) -> Iterator[RawPayload]:
+def _load_yaml(path: Path) -> Any:
     try:
-        document = yaml.safe_load(path.read_bytes())
+        return yaml.safe_load(path.read_bytes())
     except yaml.YAMLError as error:
         raise UsageError(f"{path} is not a readable YAML cassette: {error}") from error
+
+
+def _read_cassette(path: Path) -> Iterator[RawPayload]:
+    document = _load_yaml(path)
     interactions = document.get("interactions", []) if isinstance(document, dict) else []
     for number, interaction in enumerate(interactions, start=1):
         response = interaction.get("response", {}) if isinstance(interaction, dict) else {}
@@ -215,6 +219,13 @@ def decode_file(
 ) -> tuple[Platform | None, Batch]:
     """Read and normalize every payload of one file; return the platform used and the batch."""
     chosen = platform or _platform_hint(path)
+    if chosen is Platform.X and path.suffix.lower() in {".yaml", ".yml"}:
+        # The X codec reads a whole cassette: request URIs carry the conversation
+        # ids and the send responses mark our own events.
+        document = _load_yaml(path)
+        return chosen, normalize(
+            document, chosen, account_id=account_id, own_user_ids=own_user_ids, location=str(path)
+        )
     batch = Batch()
     parsed: list[tuple[Any, RawPayload]] = []
     for raw in read_payloads(path):

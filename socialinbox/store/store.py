@@ -381,29 +381,33 @@ class AsyncStore:
         self.sync = store
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialinbox-store")
 
-    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``function(*args, **kwargs)`` on the store's worker thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
 
     async def ingest(self, batch: Batch, cursor: CursorUpdate | None = None) -> IngestResult:
-        return await self._run(self.sync.ingest, batch, cursor)
+        return await self.run(self.sync.ingest, batch, cursor)
 
     async def get_cursor(self, platform: Platform, account_id: str, stream: str) -> str | None:
-        return await self._run(self.sync.get_cursor, platform, account_id, stream)
+        return await self.run(self.sync.get_cursor, platform, account_id, stream)
 
     async def get_message(self, key: MessageKey) -> Message | None:
-        return await self._run(self.sync.get_message, key)
+        return await self.run(self.sync.get_message, key)
 
     async def list_messages(
         self, conversation: ConversationKey | None = None, **filters: Any
     ) -> list[Message]:
-        return await self._run(self.sync.list_messages, conversation, **filters)
+        return await self.run(self.sync.list_messages, conversation, **filters)
+
+    async def get_conversation(self, key: ConversationKey) -> Conversation | None:
+        return await self.run(self.sync.get_conversation, key)
 
     async def list_conversations(self, **filters: Any) -> list[Conversation]:
-        return await self._run(self.sync.list_conversations, **filters)
+        return await self.run(self.sync.list_conversations, **filters)
 
     async def messages_after(self, watermark: int = 0, *, limit: int = 100) -> list[StoredMessage]:
-        return await self._run(self.sync.messages_after, watermark, limit=limit)
+        return await self.run(self.sync.messages_after, watermark, limit=limit)
 
     async def watch(
         self, watermark: int = 0, *, poll_interval: float = 1.0, limit: int = 100
@@ -418,7 +422,7 @@ class AsyncStore:
                 await asyncio.sleep(poll_interval)
 
     async def close(self) -> None:
-        await self._run(self.sync.close)
+        await self.run(self.sync.close)
         self._executor.shutdown(wait=True)
 
     async def __aenter__(self) -> AsyncStore:
