@@ -76,6 +76,10 @@ CATALOG_CRM: dict[str, dict[str, str]] = {
         "en": "Message {message_id} was edited. New text: {text}",
         "tr": "{message_id} numaralı mesaj düzenlendi. Yeni metin: {text}",
     },
+    "chatwoot.note.edit_erased": {
+        "en": "Message {message_id} was edited; its text is not kept because it was deleted.",
+        "tr": "{message_id} numaralı mesaj düzenlendi; metni silindiği için saklanmadı.",
+    },
     "chatwoot.note.delete": {
         "en": "Message {message_id} was deleted by its sender.",
         "tr": "{message_id} numaralı mesaj gönderen tarafından silindi.",
