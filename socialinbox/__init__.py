@@ -53,16 +53,25 @@ from socialinbox.model import (
     MessageKey,
     MessageKind,
     NoticeEvent,
+    OutboundMessage,
     ParticipantEvent,
     Platform,
     PostbackEvent,
     Quarantined,
     ReactionEvent,
     ReadEvent,
+    SendResult,
     TextFormat,
 )
 from socialinbox.replay import normalize
-from socialinbox.store import AsyncStore, QuarantineEntry, Store, StoredMessage, open_store
+from socialinbox.store import (
+    AsyncStore,
+    QuarantineEntry,
+    SendRecord,
+    Store,
+    StoredMessage,
+    open_store,
+)
 
 __all__ = [
     "Account",
@@ -94,6 +103,7 @@ __all__ = [
     "NotEligible",
     "NotFound",
     "NoticeEvent",
+    "OutboundMessage",
     "ParticipantEvent",
     "PermissionDenied",
     "Platform",
@@ -104,6 +114,8 @@ __all__ = [
     "RateLimited",
     "ReactionEvent",
     "ReadEvent",
+    "SendRecord",
+    "SendResult",
     "SinkError",
     "SocialInboxError",
     "Store",

@@ -33,6 +33,7 @@ from socialinbox.model import (
     ContactStatusEvent,
     DeleteEvent,
     DeliveryEvent,
+    Direction,
     EditEvent,
     Event,
     Item,
@@ -287,7 +288,8 @@ def _write_contacts(
             rows[key] = row
 
     for message in message_items:
-        if message.sender is not None:
+        # Outbound senders are our own account, not contacts.
+        if message.sender is not None and message.direction is Direction.INBOUND:
             offer(message.sender, message.key.account_id, message.sent_at)
     for item in event_items:
         if isinstance(item, PostbackEvent):
@@ -400,6 +402,12 @@ def _write_conversations(
                 row["contact_user_id"] = candidate if current is None else min(current, candidate)
 
     for item in event_items:
+        if isinstance(item, ReactionEvent) and item.emojis and item.actor_id == item.target.chat_id:
+            # A one-to-one chat's id is the contact's id, so this is the contact
+            # reacting; like any inbound interaction it opens the Meta window.
+            target = item.target
+            row = row_for(target.platform.value, target.account_id, target.chat_id)
+            row["last_inbound_at"] = _max_time(row["last_inbound_at"], item.occurred_at)
         if isinstance(item, ReadEvent | DeliveryEvent | PostbackEvent | ParticipantEvent):
             conversation = item.conversation
             row = row_for(

@@ -49,12 +49,14 @@ __all__ = [
     "MessageKey",
     "MessageKind",
     "NoticeEvent",
+    "OutboundMessage",
     "ParticipantEvent",
     "Platform",
     "PostbackEvent",
     "Quarantined",
     "ReactionEvent",
     "ReadEvent",
+    "SendResult",
     "TextFormat",
     "utc_now",
 ]
@@ -420,6 +422,27 @@ Item = Annotated[
     Field(discriminator="type"),
 ]
 """A message or an event: what a codec produces and ingest consumes."""
+
+
+class OutboundMessage(_Frozen):
+    """A message we ask a platform to deliver."""
+
+    conversation: ConversationKey
+    text: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: str | None = None
+    client_ref: str = Field(min_length=1)
+    """Our idempotency reference, recorded before the platform call."""
+    tag: str | None = None
+    """Platform message tag when sending outside the standard window (Meta)."""
+
+
+class SendResult(_Frozen):
+    """What the platform returned for an outbound message."""
+
+    message_ids: tuple[str, ...]
+    """One id per platform message: a long text or text plus media may become several."""
+    sent_at: UtcDatetime
 
 
 class Quarantined(_Frozen):

@@ -18,14 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import Field
-
 from socialinbox.model import (
-    Attachment,
     Batch,
-    ConversationKey,
+    OutboundMessage,
     Platform,
-    _Frozen,
+    SendResult,
     utc_now,
 )
 
@@ -71,27 +68,6 @@ class Codec(Protocol):
         becomes a :class:`~socialinbox.model.Quarantined` record with the reason.
         """
         ...
-
-
-class OutboundMessage(_Frozen):
-    """A message we ask a platform to deliver."""
-
-    conversation: ConversationKey
-    text: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    reply_to: str | None = None
-    client_ref: str = Field(min_length=1)
-    """Our idempotency reference, recorded before the platform call."""
-    tag: str | None = None
-    """Platform message tag when sending outside the standard window (Meta)."""
-
-
-class SendResult(_Frozen):
-    """What the platform returned for an outbound message."""
-
-    message_ids: tuple[str, ...]
-    """One id per platform message: a long text or text plus media may become several."""
-    sent_at: datetime
 
 
 @dataclass(frozen=True)

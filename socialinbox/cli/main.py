@@ -42,6 +42,8 @@ class Context:
 
     def __init__(self, translate: Translator, database: str | None) -> None:
         self.t = translate
+        self.explicit_database = database
+        self.verbosity = 0
         self.database_url = database_url_from_environment(database)
         self._store: Store | None = None
 
@@ -99,6 +101,7 @@ def build_cli(language: str = "en") -> click.Group:
                 stream=sys.stderr,
             )
         state = Context(t, database)
+        state.verbosity = verbose
         ctx.obj = state
         ctx.call_on_close(state.close)
 
@@ -106,9 +109,17 @@ def build_cli(language: str = "en") -> click.Group:
     cli.add_command(_replay_command(t))
     cli.add_command(_quarantine_group(t))
     cli.add_command(_inbox_command(t))
+    _import_command_modules()
     for factory in _EXTRA_COMMANDS:
         cli.add_command(factory(t))
     return cli
+
+
+def _import_command_modules() -> None:
+    """Import the modules whose commands register themselves with ``register_command``."""
+    import socialinbox.cli.daemon
+    import socialinbox.cli.demo
+    import socialinbox.cli.outbox  # noqa: F401
 
 
 def _db_group(t: Translator) -> click.Group:

@@ -11,6 +11,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 __all__ = ["FORMATS", "echo_json", "render_listing"]
 
@@ -53,7 +54,8 @@ def render_listing(
     for _, heading in columns:
         table.add_column(heading, overflow="fold")
     for row in rows:
-        table.add_row(*(_plain(row.get(field)) for field, _ in columns))
+        # Text() keeps brackets in message texts from being read as rich markup.
+        table.add_row(*(Text(_plain(row.get(field))) for field, _ in columns))
     console = Console(soft_wrap=False, width=max(100, Console().width))
     with console.capture() as capture:
         console.print(table)

@@ -118,6 +118,103 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.closed": {"en": "closed", "tr": "kapalı"},
     "direction.inbound": {"en": "in", "tr": "gelen"},
     "direction.outbound": {"en": "out", "tr": "giden"},
+    # -- demo -----------------------------------------------------------------
+    "demo.help": {
+        "en": (
+            "Run the main job on embedded sample data: platform emulators and a Chatwoot "
+            "emulator on 127.0.0.1, the daemon, SQLite and the CRM sinks. Prints the inbox "
+            "and a summary. Reaches no address but 127.0.0.1."
+        ),
+        "tr": (
+            "Ana işi gömülü örnek verilerle çalıştır: 127.0.0.1 üzerinde platform ve Chatwoot "
+            "öykünücüleri, servis, SQLite ve CRM hedefleri. Gelen kutusunu ve bir özet yazdırır. "
+            "127.0.0.1 dışında hiçbir adrese bağlanmaz."
+        ),
+    },
+    "demo.opt.follow": {
+        "en": "Keep running after the sample is processed, until Ctrl-C.",
+        "tr": "Örnek işlendikten sonra Ctrl-C'ye kadar çalışmaya devam et.",
+    },
+    "demo.opt.load": {
+        "en": "Also preload the emulators with a recorded payload file (repeatable); the folder name tells the platform.",
+        "tr": "Öykünücülere kaydedilmiş bir veri dosyasını da yükle (tekrarlanabilir); platformu klasör adı belirler.",
+    },
+    "demo.opt.timeout": {
+        "en": "Seconds to wait for the backlog to be processed.",
+        "tr": "Birikmiş işlerin işlenmesi için beklenecek saniye.",
+    },
+    "demo.starting": {
+        "en": "Starting the Telegram, X, Messenger/Instagram and Chatwoot emulators on 127.0.0.1 and the daemon...",
+        "tr": "Telegram, X, Messenger/Instagram ve Chatwoot öykünücüleri 127.0.0.1 üzerinde, ardından servis başlatılıyor...",
+    },
+    "demo.following": {
+        "en": "Running until Ctrl-C.",
+        "tr": "Ctrl-C'ye basılana kadar çalışıyor.",
+    },
+    "demo.inbox_title": {"en": "Inbox", "tr": "Gelen kutusu"},
+    "demo.summary_title": {"en": "Summary per platform", "tr": "Platform özeti"},
+    "demo.chatwoot": {
+        "en": "Chatwoot emulator: {contacts} contacts, {conversations} conversations, {messages} messages (store: {stored}), {notes} notes for edits, deletions and reactions.",
+        "tr": "Chatwoot öykünücüsü: {contacts} kişi, {conversations} konuşma, {messages} mesaj (veritabanında: {stored}), düzenleme, silme ve tepkiler için {notes} not.",
+    },
+    "demo.jsonl": {
+        "en": "JSON lines sink: {lines} events in {path}",
+        "tr": "JSON satırları hedefi: {path} dosyasında {lines} olay",
+    },
+    "demo.skipped": {
+        "en": "Not loaded: {location}: {reason}",
+        "tr": "Yüklenmedi: {location}: {reason}",
+    },
+    "demo.database": {
+        "en": "Database: {url}\nExplore it with: socialinbox --database {url} inbox",
+        "tr": "Veritabanı: {url}\nİncelemek için: socialinbox --database {url} inbox",
+    },
+    "demo.ok": {
+        "en": "OK: every sample message is stored once ({stored} messages) and Chatwoot holds the same.",
+        "tr": "Tamam: her örnek mesaj bir kez kaydedildi ({stored} mesaj) ve Chatwoot'ta da aynısı var.",
+    },
+    "demo.incomplete": {
+        "en": "Incomplete: not every sample message was stored and delivered in time. Run with -v to see the log, or raise --timeout.",
+        "tr": "Eksik: her örnek mesaj zamanında kaydedilip iletilemedi. Kayıtları görmek için -v ile çalıştırın veya --timeout değerini artırın.",
+    },
+    "col.messages": {"en": "Messages", "tr": "Mesaj"},
+    "col.last_text": {"en": "Last message", "tr": "Son mesaj"},
+    "col.expected": {"en": "In sample", "tr": "Örnekte"},
+    "col.conversations": {"en": "Conversations", "tr": "Konuşma"},
+    # -- daemon and accounts -------------------------------------------------------
+    "opt.config": {
+        "en": "Settings file (default: SOCIALINBOX_CONFIG, else ./socialinbox.toml when present).",
+        "tr": "Ayar dosyası (varsayılan: SOCIALINBOX_CONFIG, yoksa varsa ./socialinbox.toml).",
+    },
+    "daemon.help": {
+        "en": (
+            "Run the polling daemon: one loop per account, outbox delivery to the sinks, and an "
+            "HTTP server for webhooks, /healthz and /metrics. Stops cleanly on SIGTERM or Ctrl-C."
+        ),
+        "tr": (
+            "Sorgulama servisini çalıştır: her hesap için bir döngü, CRM hedeflerine iletim ve "
+            "webhook, /healthz ile /metrics için bir HTTP sunucusu. SIGTERM veya Ctrl-C ile düzgünce durur."
+        ),
+    },
+    "daemon.opt.log_format": {
+        "en": "Log line format: text or json (default: daemon.log_format in the settings).",
+        "tr": "Kayıt satırı biçimi: text veya json (varsayılan: ayarlardaki daemon.log_format).",
+    },
+    "accounts.help": {
+        "en": "List the configured accounts.",
+        "tr": "Yapılandırılmış hesapları listele.",
+    },
+    "accounts.check.help": {
+        "en": "Validate the settings and probe each account once, without storing anything. Exits 1 when an account is not ok.",
+        "tr": "Ayarları doğrula ve her hesabı hiçbir şey kaydetmeden bir kez dene. Sorunlu hesap varsa 1 ile çıkar.",
+    },
+    "col.account": {"en": "Account", "tr": "Hesap"},
+    "col.enabled": {"en": "Enabled", "tr": "Etkin"},
+    "col.poll_interval": {"en": "Poll interval (s)", "tr": "Sorgulama aralığı (sn)"},
+    "col.health": {"en": "Health", "tr": "Durum"},
+    "col.detail": {"en": "Detail", "tr": "Ayrıntı"},
+    "yes": {"en": "yes", "tr": "evet"},
+    "no": {"en": "no", "tr": "hayır"},
     # -- errors ---------------------------------------------------------------
     "error.prefix": {"en": "Error: {message}", "tr": "Hata: {message}"},
     "error.config": {
@@ -133,3 +230,17 @@ CATALOG: dict[str, dict[str, str]] = {
         "tr": "{detail}. Kullanım için `socialinbox --help` çalıştırın.",
     },
 }
+
+
+def _merge() -> None:
+    # Catalog parts that live next to their feature are merged here, so that a
+    # lookup never depends on which module was imported first.
+    from socialinbox.locale.catalog_crm import CATALOG_CRM
+
+    overlap = set(CATALOG) & set(CATALOG_CRM)
+    if overlap:
+        raise RuntimeError(f"catalog keys defined twice: {sorted(overlap)}")
+    CATALOG.update(CATALOG_CRM)
+
+
+_merge()

@@ -2,6 +2,7 @@
 
 from socialinbox.store.engine import DEFAULT_DATABASE_URL
 from socialinbox.store.results import CursorUpdate, IngestResult
+from socialinbox.store.sends import SendRecord
 from socialinbox.store.store import AsyncStore, QuarantineEntry, Store, StoredMessage, open_store
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "CursorUpdate",
     "IngestResult",
     "QuarantineEntry",
+    "SendRecord",
     "Store",
     "StoredMessage",
     "open_store",

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 
@@ -22,17 +22,22 @@ import socialinbox.ingest as ingest_module
 from socialinbox.errors import StoreError
 from socialinbox.model import (
     Batch,
+    Contact,
     ContactStatus,
     Conversation,
     ConversationKey,
     Direction,
     Message,
     MessageKey,
+    OutboundMessage,
     Platform,
+    SendResult,
 )
+from socialinbox.store import sends
 from socialinbox.store.codec import message_from_row
 from socialinbox.store.engine import create_engine, database_url_from_environment, upgrade
 from socialinbox.store.results import CursorUpdate, IngestResult
+from socialinbox.store.sends import SendRecord
 from socialinbox.store.tables import (
     ContactRow,
     ConversationRow,
@@ -317,6 +322,27 @@ class Store:
             found = [conversation for conversation in found if tag in conversation.tags]
         return found[:limit] if limit is not None else found
 
+    def get_contact(self, platform: Platform, account_id: str, user_id: str) -> Contact | None:
+        """Return the newest known profile of a contact of ``account_id``, or ``None``."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(_contacts).where(
+                    _contacts.c.platform == platform.value,
+                    _contacts.c.account_id == account_id,
+                    _contacts.c.user_id == user_id,
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        return Contact(
+            platform=Platform(row.platform),
+            user_id=row.user_id,
+            username=row.username,
+            display_name=row.display_name,
+            language_code=row.language_code,
+            is_bot=row.is_bot,
+        )
+
     def contact_status(
         self, platform: Platform, account_id: str, user_id: str
     ) -> ContactStatus | None:
@@ -329,6 +355,27 @@ class Store:
                 )
             ).scalar_one_or_none()
         return ContactStatus(value) if value is not None else None
+
+    # -- send ledger ------------------------------------------------------------
+
+    def record_send(self, message: OutboundMessage, *, author: str | None = None) -> bool:
+        """Record an outbound message before the platform call; see :mod:`socialinbox.store.sends`."""
+        return sends.record_send(self.engine, message, author=author)
+
+    def complete_send(self, message: OutboundMessage, result: SendResult) -> IngestResult:
+        """Mark a recorded send as sent and store its outbound messages."""
+        return sends.complete_send(self.engine, message, result)
+
+    def fail_send(
+        self, client_ref: str, error: str, *, status: Literal["failed", "unknown"] = "failed"
+    ) -> None:
+        sends.fail_send(self.engine, client_ref, error, status=status)
+
+    def get_send(self, client_ref: str) -> SendRecord | None:
+        return sends.get_send(self.engine, client_ref)
+
+    def list_sends(self, **filters: Any) -> list[SendRecord]:
+        return sends.list_sends(self.engine, **filters)
 
     # -- quarantine and statistics --------------------------------------------
 
@@ -420,6 +467,20 @@ class AsyncStore:
                 yield stored
             if len(found) < limit:
                 await asyncio.sleep(poll_interval)
+
+    async def record_send(self, message: OutboundMessage, *, author: str | None = None) -> bool:
+        return await self.run(self.sync.record_send, message, author=author)
+
+    async def complete_send(self, message: OutboundMessage, result: SendResult) -> IngestResult:
+        return await self.run(self.sync.complete_send, message, result)
+
+    async def fail_send(
+        self, client_ref: str, error: str, *, status: Literal["failed", "unknown"] = "failed"
+    ) -> None:
+        await self.run(self.sync.fail_send, client_ref, error, status=status)
+
+    async def get_send(self, client_ref: str) -> SendRecord | None:
+        return await self.run(self.sync.get_send, client_ref)
 
     async def close(self) -> None:
         await self.run(self.sync.close)
