@@ -84,26 +84,32 @@ def _alembic_config(connection: sa.Connection) -> Config:
 
 
 def head_revision() -> str | None:
-    """Return the newest migration revision this version of socialinbox ships."""
+    """Return the newest migration revisions this version of socialinbox ships.
+
+    Features add their tables on branches of their own, so there may be
+    several heads; they are returned sorted and joined with ``+``.
+    """
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    heads = sorted(ScriptDirectory.from_config(config).get_heads())
+    return "+".join(heads) if heads else None
 
 
 def current_revision(engine: sa.Engine) -> str | None:
-    """Return the migration revision the database is at, or ``None`` for an empty one."""
+    """Return the revisions the database is at (joined with ``+``), or ``None`` for an empty one."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return "+".join(heads) if heads else None
 
 
 def upgrade(engine: sa.Engine) -> tuple[str | None, str | None]:
-    """Apply pending migrations; return the revisions before and after."""
+    """Apply pending migrations on every branch; return the revisions before and after."""
     before = current_revision(engine)
     if before == head_revision():
         return before, before
     try:
         with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "head")
+            command.upgrade(_alembic_config(connection), "heads")
     except sa.exc.SQLAlchemyError as error:
         raise StoreError(f"migration from {before} failed: {error.__class__.__name__}") from error
     after = current_revision(engine)
