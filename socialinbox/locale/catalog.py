@@ -232,15 +232,28 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 
-def _merge() -> None:
-    # Catalog parts that live next to their feature are merged here, so that a
-    # lookup never depends on which module was imported first.
-    from socialinbox.locale.catalog_crm import CATALOG_CRM
+# Feature catalogs that live next to their feature, merged below so that a
+# lookup never depends on which module was imported first.
+_PARTS = ("catalog_crm", "catalog_moderation", "catalog_broadcast", "catalog_import")
 
-    overlap = set(CATALOG) & set(CATALOG_CRM)
-    if overlap:
-        raise RuntimeError(f"catalog keys defined twice: {sorted(overlap)}")
-    CATALOG.update(CATALOG_CRM)
+
+def _merge() -> None:
+    import importlib
+
+    for name in _PARTS:
+        try:
+            module = importlib.import_module(f"socialinbox.locale.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"socialinbox.locale.{name}":
+                raise
+            continue
+        part: dict[str, dict[str, str]] = next(
+            value for key, value in vars(module).items() if key.startswith("CATALOG_")
+        )
+        overlap = set(CATALOG) & set(part)
+        if overlap:
+            raise RuntimeError(f"catalog keys defined twice: {sorted(overlap)}")
+        CATALOG.update(part)
 
 
 _merge()
