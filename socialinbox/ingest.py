@@ -144,11 +144,14 @@ def ingest_batch(
     connection: sa.Connection,
     batch: Batch,
     cursor: CursorUpdate | None = None,
+    *,
+    emit_outbox: bool = True,
 ) -> IngestResult:
     """Write ``batch`` and ``cursor`` through ``connection``.
 
     The caller owns the transaction: everything written here commits or rolls
-    back together.
+    back together. With ``emit_outbox=False`` no outbox rows are written (for
+    history imports that must not reach the CRM sinks).
     """
     result = IngestResult()
     now = utc_now()
@@ -175,8 +178,9 @@ def ingest_batch(
         connection, message_items.values(), event_items.values()
     )
     new_targets = _write_messages(connection, message_items, conversation_ids, result)
-    _write_message_outbox(connection, message_items, new_targets, now, result)
-    touched = _write_events(connection, event_items, now, result)
+    if emit_outbox:
+        _write_message_outbox(connection, message_items, new_targets, now, result)
+    touched = _write_events(connection, event_items, now, result, emit_outbox=emit_outbox)
     touched |= _link_pending_events(connection, new_targets)
     for target in sorted(touched):
         _recompute_message(connection, target)
@@ -562,6 +566,8 @@ def _write_events(
     event_items: dict[str, Event],
     now: datetime,
     result: IngestResult,
+    *,
+    emit_outbox: bool = True,
 ) -> set[_TargetKey]:
     """Store new events, apply their effects, and return message keys to recompute."""
     if not event_items:
@@ -639,7 +645,7 @@ def _write_events(
             touched.add(_target(item.target))
         elif isinstance(item, ReactionEvent):
             _write_reaction(connection, identity, item)
-    if outbox_rows:
+    if outbox_rows and emit_outbox:
         statement = _insert(connection, outbox).on_conflict_do_nothing(index_elements=["event_key"])
         connection.execute(statement, outbox_rows)
         result.outbox += len(outbox_rows)

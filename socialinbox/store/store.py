@@ -160,10 +160,16 @@ class Store:
 
     # -- ingest ---------------------------------------------------------------
 
-    def ingest(self, batch: Batch, cursor: CursorUpdate | None = None) -> IngestResult:
-        """Store ``batch`` and advance ``cursor`` in one transaction."""
+    def ingest(
+        self, batch: Batch, cursor: CursorUpdate | None = None, *, emit_outbox: bool = True
+    ) -> IngestResult:
+        """Store ``batch`` and advance ``cursor`` in one transaction.
+
+        ``emit_outbox=False`` stores without producing events for the CRM sinks
+        (history imports).
+        """
         with self.engine.begin() as connection:
-            return ingest_module.ingest_batch(connection, batch, cursor)
+            return ingest_module.ingest_batch(connection, batch, cursor, emit_outbox=emit_outbox)
 
     def get_cursor(self, platform: Platform, account_id: str, stream: str) -> str | None:
         with self.engine.connect() as connection:
@@ -433,8 +439,10 @@ class AsyncStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: function(*args, **kwargs))
 
-    async def ingest(self, batch: Batch, cursor: CursorUpdate | None = None) -> IngestResult:
-        return await self.run(self.sync.ingest, batch, cursor)
+    async def ingest(
+        self, batch: Batch, cursor: CursorUpdate | None = None, *, emit_outbox: bool = True
+    ) -> IngestResult:
+        return await self.run(self.sync.ingest, batch, cursor, emit_outbox=emit_outbox)
 
     async def get_cursor(self, platform: Platform, account_id: str, stream: str) -> str | None:
         return await self.run(self.sync.get_cursor, platform, account_id, stream)

@@ -391,3 +391,15 @@ async def test_async_store_ingests_and_reads(sqlite_url: str) -> None:
     assert result.messages_stored == 1
     assert stored is not None
     assert [item.message.key for item in page] == [key("1")]
+
+
+def test_ingest_without_outbox_stores_but_emits_nothing(sqlite_url: str) -> None:
+    with Store.open(sqlite_url) as store:
+        edit = EditEvent(target=key("1"), text="x", occurred_at=T0, received_at=T0)
+
+        result = store.ingest(Batch(items=(message("1"), edit)), emit_outbox=False)
+
+        assert result.messages_stored == 1
+        assert result.events == 1
+        assert result.outbox == 0
+        assert store.counts()["outbox"] == 0
