@@ -13,8 +13,8 @@ times in any order leaves the same store:
 * events are keyed by a hash of their content and inserted the same way;
 * derived state (current text after edits, tombstones, reactions, contact
   profile and status, conversation times) is recomputed from the stored facts
-  or merged with order-independent rules (latest timestamp wins, ties broken
-  by a stable key), never taken from whichever write came last.
+  or merged with order-independent rules. The latest timestamp wins, and ties
+  are broken by a stable key, so the last write does not decide.
 """
 
 from __future__ import annotations
