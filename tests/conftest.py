@@ -105,3 +105,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'socialinbox.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (SOCIALINBOX_REQUIRE_POSTGRES set) any skipped test fails the run."""
+    if not os.environ.get("SOCIALINBOX_REQUIRE_POSTGRES"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
+    if skipped and exitstatus == 0:
+        if reporter is not None:
+            reporter.write_line(f"{skipped} test(s) skipped; CI treats a skip as a failure", red=True)
+        session.exitstatus = 1
