@@ -146,6 +146,8 @@ class AttachmentStatus(StrEnum):
     """The platform no longer serves the file (for example, an expired CDN URL)."""
     NOT_INCLUDED = "not_included"
     """The source (usually a data export) references the file without containing it."""
+    IN_EXPORT = "in_export"
+    """The file is inside the data export the message was imported from; ``file_name`` is its path there."""
     ERASED = "erased"
     """The message was deleted, so the reference was removed."""
 
