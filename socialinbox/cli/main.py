@@ -108,7 +108,6 @@ def build_cli(language: str = "en") -> click.Group:
     cli.add_command(_db_group(t))
     cli.add_command(_replay_command(t))
     cli.add_command(_quarantine_group(t))
-    cli.add_command(_inbox_command(t))
     _import_command_modules()
     for factory in _EXTRA_COMMANDS:
         cli.add_command(factory(t))
@@ -306,54 +305,6 @@ def _quarantine_group(t: Translator) -> click.Group:
         click.echo(entry.raw.decode("utf-8", errors="backslashreplace"))
 
     return quarantine
-
-
-def _inbox_command(t: Translator) -> click.Command:
-    @click.command(name="inbox", help=t("inbox.help"))
-    @click.option("--platform", type=click.Choice([platform.value for platform in Platform]))
-    @click.option("--status", type=click.Choice(["open", "closed"]))
-    @click.option("--limit", type=int, default=50, show_default=True)
-    @format_option(t)
-    @click.pass_obj
-    def inbox(
-        state: Context, platform: str | None, status: str | None, limit: int, output_format: str
-    ) -> None:
-        try:
-            conversations = state.store().list_conversations(
-                platform=Platform(platform) if platform else None, status=status, limit=limit
-            )
-        except SocialInboxError as error:
-            fail(t, error)
-        if not conversations and output_format == "text":
-            click.echo(t("inbox.empty"))
-            return
-        rows = [
-            {
-                "conversation": str(conversation.key),
-                "platform": conversation.key.platform.value,
-                "contact": conversation.title or conversation.contact_user_id or "",
-                "status": t(f"status.{conversation.status}")
-                if output_format == "text"
-                else conversation.status,
-                "last_message_at": conversation.last_message_at.isoformat()
-                if conversation.last_message_at
-                else "",
-            }
-            for conversation in conversations
-        ]
-        render_listing(
-            rows,
-            [
-                ("conversation", t("col.conversation")),
-                ("platform", t("col.platform")),
-                ("contact", t("col.contact")),
-                ("status", t("col.status")),
-                ("last_message_at", t("col.last")),
-            ],
-            output_format,
-        )
-
-    return inbox
 
 
 def _language_from_argv(argv: Sequence[str]) -> str | None:

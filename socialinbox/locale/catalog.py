@@ -105,15 +105,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "No quarantined payload with id {entry_id}. Run `socialinbox quarantine list` to see the ids.",
         "tr": "{entry_id} numaralı karantina kaydı yok. Numaraları görmek için `socialinbox quarantine list` çalıştırın.",
     },
-    # -- inbox (minimal until the moderator CLI lands) ------------------------
-    "inbox.help": {
-        "en": "List conversations, most recent first.",
-        "tr": "Konuşmaları en yeniden başlayarak listele.",
-    },
-    "inbox.empty": {
-        "en": "No conversations yet. Run `socialinbox demo` or `socialinbox replay FILE...` first.",
-        "tr": "Henüz konuşma yok. Önce `socialinbox demo` veya `socialinbox replay DOSYA...` çalıştırın.",
-    },
     "status.open": {"en": "open", "tr": "açık"},
     "status.closed": {"en": "closed", "tr": "kapalı"},
     "direction.inbound": {"en": "in", "tr": "gelen"},

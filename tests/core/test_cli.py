@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from socialinbox.cli.main import EXIT_CONFIG, build_cli, main
 from socialinbox.model import Batch
 from socialinbox.store import Store
+from socialinbox.store.engine import head_revision
 from tests.storehelpers import message
 
 
@@ -84,8 +85,10 @@ def test_inbox_lists_conversations_as_csv(runner: CliRunner, sqlite_url: str) ->
     result = runner.invoke(build_cli("en"), ["--database", sqlite_url, "inbox", "--format", "csv"])
 
     lines = result.output.strip().splitlines()
-    assert lines[0] == "conversation,platform,contact,status,last_message_at"
-    assert lines[1].startswith("telegram:acct:c2,telegram,u-c2,open,")
+    assert lines[0] == (
+        "id,conversation,platform,contact,status,assignee,priority,tags,last_message_at,last_text"
+    )
+    assert lines[1].startswith("2,telegram:acct:c2,telegram,Kişi c2,open,,0,,")
     assert len(lines) == 3
 
 
@@ -107,8 +110,10 @@ def test_db_upgrade_reports_revision(runner: CliRunner, sqlite_url: str) -> None
     first = runner.invoke(build_cli("en"), ["--database", sqlite_url, "db", "upgrade"])
     second = runner.invoke(build_cli("en"), ["--database", sqlite_url, "db", "upgrade"])
 
-    assert first.output.startswith("Database at revision 0001")
-    assert second.output.startswith("Database already at the latest revision 0001")
+    heads = head_revision()
+    assert heads is not None
+    assert first.output.startswith(f"Database at revision {heads} ")
+    assert second.output.startswith(f"Database already at the latest revision {heads}")
 
 
 def test_invalid_database_url_exits_with_config_code(capsys: pytest.CaptureFixture[str]) -> None:
