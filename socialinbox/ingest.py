@@ -47,6 +47,7 @@ from socialinbox.model import (
     ReadEvent,
     utc_now,
 )
+from socialinbox.optout import detect_opt_out
 from socialinbox.store.codec import (
     attachments_to_json,
     created_event_key,
@@ -156,9 +157,17 @@ def ingest_batch(
     result = IngestResult()
     now = utc_now()
 
+    # A message that is only an opt-out keyword (DURDUR, STOP, ...) also
+    # changes the contact's status, so announcements skip them from now on.
+    opt_outs = [
+        event
+        for item in batch.items
+        if isinstance(item, Message) and (event := detect_opt_out(item)) is not None
+    ]
+
     message_items: dict[_TargetKey, Message] = {}
     event_items: dict[str, Event] = {}
-    for item in batch.items:
+    for item in (*batch.items, *opt_outs):
         if isinstance(item, Message):
             target = _target(item.key)
             if target in message_items:

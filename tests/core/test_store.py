@@ -403,3 +403,17 @@ def test_ingest_without_outbox_stores_but_emits_nothing(sqlite_url: str) -> None
         assert result.events == 1
         assert result.outbox == 0
         assert store.counts()["outbox"] == 0
+
+
+def test_opt_out_keyword_marks_contact(sqlite_url: str) -> None:
+    with Store.open(sqlite_url) as store:
+        store.ingest(Batch(items=(message("1", text="DURDUR", minutes=1),)))
+        opted_out = store.contact_status(Platform.TELEGRAM, "acct", "u-c1")
+        store.ingest(Batch(items=(message("2", text="Başla!", minutes=2),)))
+        restarted = store.contact_status(Platform.TELEGRAM, "acct", "u-c1")
+        store.ingest(Batch(items=(message("3", text="stop sending me the invoice twice", minutes=3),)))
+        unchanged = store.contact_status(Platform.TELEGRAM, "acct", "u-c1")
+
+    assert opted_out is ContactStatus.OPTED_OUT
+    assert restarted is ContactStatus.ACTIVE
+    assert unchanged is ContactStatus.ACTIVE
