@@ -160,6 +160,8 @@ class Settings(BaseSettings):
 
     database: str = DEFAULT_DATABASE_URL
     language: Literal["en", "tr"] | None = None
+    rules: Path | None = None
+    """Moderation rules file (TOML or YAML) applied to every newly stored message."""
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     accounts: list[AccountConfig] = Field(default_factory=list)
     sinks: list[SinkConfig] = Field(default_factory=list)

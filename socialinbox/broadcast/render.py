@@ -23,8 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from twitter_text import parse_tweet
-
 from socialinbox.adapters.meta.eligibility import POLICIES, text_size
 from socialinbox.adapters.telegram.split import (
     CAPTION_LIMIT,
@@ -33,7 +31,7 @@ from socialinbox.adapters.telegram.split import (
     split_text,
     utf16_len,
 )
-from socialinbox.adapters.twitter.adapter import DM_TEXT_LIMIT, POST_WEIGHTED_LIMIT
+from socialinbox.adapters.twitter.limits import DM_TEXT_LIMIT, POST_WEIGHTED_LIMIT
 from socialinbox.broadcast.markdown import parse_markdown, plain_text
 from socialinbox.model import Platform
 
@@ -117,6 +115,10 @@ def _telegram(source: str, kind: TargetKind, image_url: str | None) -> Rendering
 
 def _x_post(source: str, image_url: str | None) -> Rendering:
     text = plain_text(source, link_style="space")
+    # twitter-text compiles large regular expressions on import, so it is
+    # loaded only when an X post is rendered.
+    from twitter_text import parse_tweet
+
     weighted = parse_tweet(text).weightedLength
     errors: list[str] = []
     if weighted > POST_WEIGHTED_LIMIT:

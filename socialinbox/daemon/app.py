@@ -17,7 +17,7 @@ import logging
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialinbox.adapters.base import Adapter
 from socialinbox.config import AccountConfig, Settings
@@ -28,6 +28,9 @@ from socialinbox.daemon.metrics import Metrics
 from socialinbox.daemon.runner import AccountRunner
 from socialinbox.errors import SocialInboxError
 from socialinbox.store import AsyncStore, Store
+
+if TYPE_CHECKING:
+    from socialinbox.moderation.rules import RuleSet
 
 __all__ = ["Daemon"]
 
@@ -61,6 +64,7 @@ class Daemon:
         self.worker: DeliveryWorker | None = None
         self.sinks: list[Sink] = []
         self.http_port: int | None = None
+        self.rules: RuleSet | None = None
         self._server: Any = None
 
     async def start(self) -> None:
@@ -68,12 +72,15 @@ class Daemon:
         loop = asyncio.get_running_loop()
         sync_store = await loop.run_in_executor(None, lambda: Store.open(self.settings.database))
         self.store = AsyncStore(sync_store)
+        self.rules = self._load_rules()
         for account in self.settings.accounts:
             if not account.enabled:
                 logger.info("account %s is disabled in the configuration", account.name)
                 continue
             adapter = self._given_adapters.get(account.name) or build_adapter(account, self.store)
-            self.runners[account.name] = AccountRunner(account, adapter, self.store, self.metrics)
+            self.runners[account.name] = AccountRunner(
+                account, adapter, self.store, self.metrics, rules=self.rules
+            )
         for name, adapter in self._given_adapters.items():
             if name not in self.runners:
                 config = AccountConfig(
@@ -108,6 +115,17 @@ class Daemon:
             len(self.sinks),
             sync_store.engine.url.render_as_string(hide_password=True),
         )
+
+    def _load_rules(self) -> RuleSet | None:
+        """Load the moderation rules file named in the settings, if any."""
+        if self.settings.rules is None:
+            return None
+        from socialinbox.moderation.rules import load_rules
+        from socialinbox.moderation.templates import TemplateLibrary
+
+        rules = load_rules(self.settings.rules, templates=TemplateLibrary())
+        logger.info("moderation rules loaded from %s", self.settings.rules)
+        return rules
 
     async def run(self, *, until_idle: bool = False, handle_signals: bool = True) -> int:
         """Run until stopped; with ``until_idle``, stop once every account is drained.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -40,7 +40,17 @@ def build_adapter(config: AccountConfig, store: AsyncStore) -> Adapter:
             base = config.base_url.rstrip("/")
             telegram_options["base_url"] = f"{base}/bot"
             telegram_options["base_file_url"] = f"{base}/file/bot"
-        for name in ("poll_timeout", "limit", "parse_mode", "album_grace", "pace", "own_user_ids"):
+        for name in (
+            "poll_timeout",
+            "limit",
+            "parse_mode",
+            "album_grace",
+            "pace",
+            "own_user_ids",
+            "max_retry_after",
+            "max_attempts",
+            "timeout",
+        ):
             if name in options:
                 telegram_options[name] = options.pop(name)
         return TelegramAdapter(
@@ -66,9 +76,11 @@ def build_adapter(config: AccountConfig, store: AsyncStore) -> Adapter:
         x_options: dict[str, Any] = {}
         if config.base_url:
             x_options["base_url"] = config.base_url
-        for name in ("page_size", "max_pages", "max_wait"):
+        for name in ("page_size", "max_pages", "max_wait", "max_attempts", "timeout"):
             if name in options:
                 x_options[name] = options.pop(name)
+        if "rate_limits" in options:
+            x_options["rate_limits"] = _x_rate_limits(config, options.pop("rate_limits"))
         return TwitterAdapter(account_id=config.account_id, credentials=credentials, **x_options)
 
     from socialinbox.adapters.meta.adapter import InstagramAdapter, MessengerAdapter
@@ -99,6 +111,32 @@ def build_adapter(config: AccountConfig, store: AsyncStore) -> Adapter:
         last_inbound=last_inbound,
         **meta_options,
     )
+
+
+def _x_rate_limits(config: AccountConfig, value: Any) -> dict[str, tuple[Any, ...]]:
+    """Convert ``{"dm_events": [[requests, window_seconds], ...]}`` into endpoint limits.
+
+    The X adapter's default limits are the strictest tier's; an account on a
+    higher tier states its own here, and endpoints it leaves out keep the defaults.
+    """
+    from socialinbox.adapters.twitter.transport import DEFAULT_RATE_LIMITS, EndpointLimit
+
+    problem = (
+        f"account {config.name} (x): options.rate_limits must map an endpoint "
+        "(dm_events, dm_send, post_create) to a list of [requests, window_seconds] pairs"
+    )
+    if not isinstance(value, dict):
+        raise ConfigError(problem)
+    limits: dict[str, tuple[Any, ...]] = dict(DEFAULT_RATE_LIMITS)
+    for endpoint, pairs in value.items():
+        try:
+            limits[str(endpoint)] = tuple(
+                EndpointLimit(int(requests), timedelta(seconds=float(window)))
+                for requests, window in pairs
+            )
+        except (TypeError, ValueError) as error:
+            raise ConfigError(problem) from error
+    return limits
 
 
 def build_sink(config: SinkConfig) -> Sink:

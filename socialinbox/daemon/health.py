@@ -57,7 +57,7 @@ class AccountHealth:
     consecutive_auth_failures: int = 0
     last_success_at: datetime | None = None
     retry_after: timedelta | None = None
-    """How long the platform asked us to wait after the last failure, if it said."""
+    """The wait the platform requested after the last failure, if it gave one."""
 
     @property
     def polling_stopped(self) -> bool:

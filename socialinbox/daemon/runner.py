@@ -1,7 +1,7 @@
 """The poll loop of one account: fetch, ingest with the cursor, confirm, wait.
 
 The cursor rule: a fetched batch and the cursor that covers it are written in
-one transaction, and only then is the platform told (``Adapter.confirm``).
+one transaction, and only then is the platform notified (``Adapter.confirm``).
 A crash anywhere in between replays the batch, which ingest deduplicates.
 """
 
@@ -11,6 +11,7 @@ import asyncio
 import logging
 import random
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
@@ -21,6 +22,9 @@ from socialinbox.daemon.metrics import Metrics
 from socialinbox.errors import RateLimited
 from socialinbox.model import Platform, utc_now
 from socialinbox.store import AsyncStore, CursorUpdate, IngestResult
+
+if TYPE_CHECKING:
+    from socialinbox.moderation.rules import RuleSet
 
 __all__ = ["CURSOR_STREAMS", "AccountRunner"]
 
@@ -46,8 +50,10 @@ class AccountRunner:
         metrics: Metrics,
         *,
         rng: random.Random | None = None,
+        rules: RuleSet | None = None,
     ) -> None:
         self.config = config
+        self.rules = rules
         self.adapter = adapter
         self.store = store
         self.metrics = metrics
@@ -75,6 +81,8 @@ class AccountRunner:
         )
         result = await self.store.ingest(fetched.batch, update)
         await self.adapter.confirm(fetched.cursor)
+        if self.rules is not None and result.stored:
+            await self.run_rules(result)
         self._count(fetched, result)
         self.polls += 1
         self.idle = not fetched.more and result.messages_stored == 0 and result.events == 0
@@ -89,6 +97,27 @@ class AccountRunner:
                 result.quarantined,
             )
         return fetched, result
+
+    async def run_rules(self, result: IngestResult) -> None:
+        """Run the moderation rules on the messages this poll stored for the first time."""
+        from socialinbox.moderation.rules import run_rules_after_ingest
+
+        assert self.rules is not None
+        try:
+            await run_rules_after_ingest(
+                self.store,
+                self.adapter,
+                result.stored,
+                self.rules,
+                parse_mode=self.config.options.get("parse_mode"),
+            )
+        except Exception:
+            # The messages are stored; the rules are skipped for them and the loop goes on.
+            logger.exception(
+                "account %s: moderation rules failed for %d new message(s)",
+                self.config.name,
+                len(result.stored),
+            )
 
     def _count(self, fetched: FetchResult, result: IngestResult) -> None:
         labels = self._labels

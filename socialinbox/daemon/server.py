@@ -9,8 +9,8 @@ Routes:
 * ``POST /webhooks/telegram/{account}``: Telegram webhook updates, checked
   against the account's ``webhook_secret`` (``X-Telegram-Bot-Api-Secret-Token``).
 
-A webhook answers 200 for anything it stored or quarantined; a payload never
-causes a 500 because of its shape.
+A webhook returns 200 for anything it stored or quarantined, and a payload
+never causes a 500 because of its shape.
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def create_app(daemon: Daemon) -> Starlette:
             daemon.metrics.events.labels(*labels).inc(result.events)
             daemon.metrics.ignored.labels(*labels).inc(result.ignored)
             daemon.metrics.quarantined.labels(*labels).inc(result.quarantined)
+        if runner is not None and runner.rules is not None and result.stored:
+            await runner.run_rules(result)
         if daemon.worker is not None:
             daemon.worker.wake()
 

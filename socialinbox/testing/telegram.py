@@ -52,7 +52,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -632,7 +632,9 @@ class TelegramEmulator:
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.times > 0 and (fault.method is None or fault.method == method):
+                # Bot API method names are case-insensitive, and clients differ.
+                matches = fault.method is None or fault.method.lower() == method.lower()
+                if fault.times > 0 and matches:
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -695,6 +697,9 @@ class TelegramEmulator:
             params, files = await self._read_params(request)
         except ValueError as error:
             return self._error(400, f"Bad Request: {error}")
+        except ClientDisconnect:
+            # The client went away mid-request (a killed process in the crash tests).
+            return Response(status_code=499)
         status = 200
         try:
             fault = self._take_fault(method)

@@ -19,6 +19,7 @@ from socialinbox.adapters.base import (
     SendResult,
 )
 from socialinbox.adapters.twitter.codec import CODEC, snowflake_time
+from socialinbox.adapters.twitter.limits import DM_TEXT_LIMIT, POST_WEIGHTED_LIMIT
 from socialinbox.adapters.twitter.transport import (
     DEFAULT_BASE_URL,
     DmAccessDenied,
@@ -33,15 +34,6 @@ __all__ = ["DM_TEXT_LIMIT", "POST_WEIGHTED_LIMIT", "TwitterAdapter", "split_dm_t
 
 logger = logging.getLogger(__name__)
 
-DM_TEXT_LIMIT = 10_000
-"""Characters per DM (tweepy 4.17 docstring and X's older API reference).
-
-NOTE: X does not say which unit it counts; :func:`split_dm_text` counts UTF-16
-code units, which is never fewer than code points, so a part cannot be too long
-in either unit.
-"""
-POST_WEIGHTED_LIMIT = 280
-"""Weighted length of a post under the twitter-text v3 rules."""
 _SENT_REFS_KEPT = 10_000
 
 
