@@ -4,7 +4,12 @@ Each bucket is a row: tokens, the time of the last refill and a "blocked
 until" time set when the platform responded with HTTP 429. :meth:`SharedRateLimiter.try_acquire`
 takes one token from several buckets at once (the platform, the chat and,
 for groups, the group) in one transaction, or takes none and returns how
-long to wait. SQLite serializes the transaction with ``BEGIN IMMEDIATE``;
+long to wait. :meth:`SharedRateLimiter.reserve` hands out the next tokens of
+one shared bucket as send times spaced ``1 / rate`` apart, for a batch of
+messages at once, inside the caller's transaction. A bucket may go below
+zero tokens, which books its future tokens: every process then waits until
+they are paid back, so the shared rate holds whichever process spends them.
+SQLite serializes the transaction with ``BEGIN IMMEDIATE``;
 PostgreSQL locks the rows with ``SELECT … FOR UPDATE`` in key order, so two
 processes never deadlock. Times are Unix seconds from :func:`time.time`,
 because monotonic clocks are not comparable across processes.
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +27,7 @@ import sqlalchemy as sa
 from socialinbox.broadcast.tables import rate_buckets
 from socialinbox.model import Platform
 
-__all__ = ["DEFAULT_LIMITS", "Bucket", "RateLimits", "SharedRateLimiter"]
+__all__ = ["DEFAULT_LIMITS", "Bucket", "RateLimits", "Reservation", "SharedRateLimiter"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,44 @@ DEFAULT_LIMITS: Mapping[Platform, RateLimits] = {
 }
 
 
+@dataclass
+class Reservation:
+    """The outcome of :meth:`SharedRateLimiter.reserve`."""
+
+    granted: list[tuple[int, float]] = field(default_factory=list)
+    """Request index and the Unix time at which its message may go out."""
+    deferred: list[tuple[int, float]] = field(default_factory=list)
+    """Request index and the Unix time at which its own buckets have a token."""
+    examined: int = 0
+    """Requests looked at; the rest were left because the shared bucket's next token was too far off."""
+    wait: float = 0.0
+    """Seconds until the shared bucket's next token, when it was beyond the horizon."""
+
+
+class _Level:
+    """A bucket row's state while a reservation is being computed."""
+
+    def __init__(self, bucket: Bucket, tokens: float, updated_at: float, blocked_until: float) -> None:
+        self.bucket = bucket
+        self.tokens = tokens
+        self.updated_at = updated_at
+        self.blocked_until = blocked_until
+        self.changed = False
+
+    def available_at(self) -> float:
+        """Return the Unix time at which the bucket holds one token and is not blocked."""
+        ready = self.updated_at
+        if self.tokens < 1.0:
+            ready += (1.0 - self.tokens) / self.bucket.rate
+        return max(ready, self.blocked_until)
+
+    def take(self, at: float) -> None:
+        """Spend one token at Unix time ``at``; the level may go below zero."""
+        self.tokens = min(self.bucket.burst, self.tokens + (at - self.updated_at) * self.bucket.rate) - 1.0
+        self.updated_at = at
+        self.changed = True
+
+
 class SharedRateLimiter:
     """Token buckets in the ``broadcast_rate_buckets`` table."""
 
@@ -126,7 +169,9 @@ class SharedRateLimiter:
             levels: dict[str, float] = {}
             for key in keys:
                 bucket, row = by_key[key], rows[key]
-                elapsed = max(0.0, now - row.updated_at)
+                # An updated_at in the future marks tokens booked by reserve();
+                # the negative elapsed time keeps them unavailable until then.
+                elapsed = now - row.updated_at
                 tokens = min(bucket.burst, row.tokens + elapsed * bucket.rate)
                 levels[key] = tokens
                 needed = max(
@@ -144,6 +189,74 @@ class SharedRateLimiter:
                     .values(tokens=levels[key] - 1.0, updated_at=now)
                 )
             return 0.0, None
+
+    def reserve(
+        self,
+        connection: sa.Connection,
+        shared: Bucket,
+        requests: Sequence[Sequence[Bucket]],
+        *,
+        horizon: float,
+        claim: Callable[[int], bool],
+    ) -> Reservation:
+        """Book send times for a batch of messages in the caller's transaction.
+
+        Request ``i`` needs one token of ``shared`` and one of each bucket in
+        ``requests[i]`` (its chat and group). Requests are served in order:
+        each gets the shared bucket's next token time as its send time while
+        that time is at most ``horizon`` seconds away. A request whose own
+        buckets have no token by then is deferred without spending the shared
+        token. ``claim(i)`` is called before tokens are spent on request ``i``;
+        when it returns False, nothing is spent for it.
+        """
+        now = self._clock()
+        by_key = {shared.key: shared}
+        for buckets in requests:
+            by_key.update((bucket.key, bucket) for bucket in buckets)
+        keys = sorted(by_key)
+        self._ensure(connection, [by_key[key] for key in keys], now)
+        query = sa.select(rate_buckets).where(rate_buckets.c.key.in_(keys)).order_by(rate_buckets.c.key)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        levels = {
+            row.key: _Level(by_key[row.key], row.tokens, row.updated_at, row.blocked_until)
+            for row in connection.execute(query)
+        }
+        shared_level = levels[shared.key]
+        # The shared bucket is read at "now", so tokens that were not spent in
+        # the past are capped at its burst as usual.
+        shared_level.tokens = min(
+            shared.burst, shared_level.tokens + (now - shared_level.updated_at) * shared.rate
+        )
+        shared_level.updated_at = now
+
+        reservation = Reservation()
+        for index, buckets in enumerate(requests):
+            send_at = max(now, shared_level.available_at())
+            if send_at - now > horizon:
+                reservation.wait = send_at - now
+                break
+            reservation.examined = index + 1
+            own = [levels[bucket.key] for bucket in buckets]
+            ready = max((level.available_at() for level in own), default=now)
+            if ready > send_at:
+                reservation.deferred.append((index, ready))
+                continue
+            if not claim(index):
+                continue
+            shared_level.take(send_at)
+            for level in own:
+                level.take(send_at)
+            reservation.granted.append((index, send_at))
+
+        for key, level in levels.items():
+            if level.changed:
+                connection.execute(
+                    rate_buckets.update()
+                    .where(rate_buckets.c.key == key)
+                    .values(tokens=level.tokens, updated_at=level.updated_at)
+                )
+        return reservation
 
     def block(self, key: str, seconds: float) -> None:
         """Let no token out of bucket ``key`` for ``seconds`` (after a 429 with ``retry_after``)."""

@@ -45,8 +45,9 @@ from socialinbox.broadcast.ledger import (
 )
 from socialinbox.broadcast.model import BroadcastStatus, DeliveryStatus
 from socialinbox.broadcast.planner import materialize, plan_broadcast
-from socialinbox.broadcast.ratelimit import Bucket, SharedRateLimiter
+from socialinbox.broadcast.ratelimit import Bucket, Reservation, SharedRateLimiter
 from socialinbox.broadcast.render import Part, Rendering, render
+from socialinbox.broadcast.sendlog import CompletedSend, complete_sends, record_sends
 from socialinbox.broadcast.tables import broadcast_deliveries, broadcast_runs
 from socialinbox.errors import (
     NotEligible,
@@ -80,8 +81,28 @@ HEARTBEAT_INTERVAL = 2.0
 """Seconds between heartbeats of a running sender."""
 STALE_AFTER = 15.0
 """Seconds without a heartbeat after which a run on another host counts as stopped."""
-DEFER_AFTER = 0.25
-"""A row whose chat must wait longer than this is put back, so other chats go first."""
+RESERVE_HORIZON = 0.25
+"""Seconds ahead for which a run books send times and claims rows.
+
+Rows claimed ahead are still sent when the announcement is cancelled, so
+this also bounds what a cancellation cannot stop."""
+LATE_FRACTION = 0.9
+"""A row that starts later than this fraction of the account's send interval after its
+booked time takes a new token, because a late send may exceed the platform's per-second limit."""
+COMPLETION_DELAY = 0.02
+"""Seconds the completion writer waits so that calls finishing together share one transaction."""
+
+
+@dataclass
+class _Completion:
+    """A part sent by the platform, waiting for the completion writer."""
+
+    row: Delivery
+    index: int
+    message_ids: tuple[str, ...]
+    send: CompletedSend | None
+    done: bool
+    future: asyncio.Future[None]
 
 
 @dataclass
@@ -149,7 +170,10 @@ class Sender:
         self.clock = clock
         self.run_id = uuid.uuid4().hex
         self._renderings: dict[tuple[str, Platform], Rendering] = {}
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._held: dict[str, int] = {}
+        """Rows claimed and not yet finished by this run, per account key."""
+        self._completions: list[_Completion] = []
+        self._completions_ready = asyncio.Event()
         self._report: SendReport | None = None
 
     # ------------------------------------------------------------------ accounts
@@ -349,71 +373,100 @@ class Sender:
     # ------------------------------------------------------------------ scheduling
 
     async def _send_due(self, broadcast: Broadcast) -> None:
+        """Reserve send times for due rows in batches and start one task per granted row.
+
+        A batch is one transaction that books the account's next tokens as
+        send times, checks each row's chat and group buckets, claims the rows
+        and records their first part in the store's send ledger. Each row task
+        waits for its send time, calls the platform and hands the result to
+        the completion writer.
+        """
         inflight: dict[int, asyncio.Task[None]] = {}
         failures: list[asyncio.Task[None]] = []
         candidates: list[Delivery] = []
-        while True:
-            if failures:
-                # A bug or a database error in a row task: stop here; the row
-                # stays "sending" and the next run reconciles it.
-                await asyncio.gather(*inflight.values(), return_exceptions=True)
-                failures[0].result()
-            if not candidates:
-                status = await asyncio.to_thread(self._broadcast_status, broadcast.id)
-                if status is BroadcastStatus.CANCELLED:
-                    logger.info("announcement %d was cancelled; stopping", broadcast.id)
-                    break
-                candidates = await asyncio.to_thread(self._due_rows, broadcast.id, set(inflight))
-            if not candidates:
-                if inflight:
+        self._completions = []
+        self._completions_ready = asyncio.Event()
+        writer = asyncio.create_task(self._write_completions_loop())
+        try:
+            while True:
+                if failures:
+                    # A bug or a database error in a row task: stop here; the row
+                    # stays "sending" and the next run reconciles it.
+                    await asyncio.gather(*inflight.values(), return_exceptions=True)
+                    failures[0].result()
+                if not candidates:
+                    status = await asyncio.to_thread(self._broadcast_status, broadcast.id)
+                    if status is BroadcastStatus.CANCELLED:
+                        logger.info("announcement %d was cancelled; stopping", broadcast.id)
+                        break
+                    candidates = await asyncio.to_thread(self._due_rows, broadcast.id, set(inflight))
+                if not candidates:
+                    if inflight:
+                        await asyncio.wait(inflight.values(), return_when=asyncio.FIRST_COMPLETED)
+                        continue
+                    next_time = await asyncio.to_thread(self._next_not_before, broadcast.id)
+                    if next_time is None:
+                        break
+                    delay = (next_time - self.clock()).total_seconds()
+                    await asyncio.sleep(min(max(delay, 0.01), 1.0))
+                    continue
+                account = self.account_for(candidates[0].platform, candidates[0].account_id)
+                if account is None:
+                    row = candidates.pop(0)
+                    await asyncio.to_thread(
+                        self._finish_row,
+                        row,
+                        DeliveryStatus.FAILED,
+                        f"no configured account for {row.platform.value} {row.account_id}; "
+                        "add it to the configuration file",
+                    )
+                    continue
+                account_key = self._account_key(account)
+                held = self._held.get(account_key, 0)
+                free = account.limits.concurrency - held
+                # Reserve in batches of about half the concurrency, so one
+                # transaction books several send times while the rows already
+                # held still cover the time until the next batch.
+                if free < (1 if held == 0 else max(1, account.limits.concurrency // 2)):
                     await asyncio.wait(inflight.values(), return_when=asyncio.FIRST_COMPLETED)
                     continue
-                next_time = await asyncio.to_thread(self._next_not_before, broadcast.id)
-                if next_time is None:
-                    break
-                delay = (next_time - self.clock()).total_seconds()
-                await asyncio.sleep(min(max(delay, 0.01), 1.0))
-                continue
-            row = candidates.pop(0)
-            account = self.account_for(row.platform, row.account_id)
-            if account is None:
-                await asyncio.to_thread(
-                    self._finish_row,
-                    row,
-                    DeliveryStatus.FAILED,
-                    f"no configured account for {row.platform.value} {row.account_id}; "
-                    "add it to the configuration file",
-                )
-                continue
-            semaphore = self._semaphores.setdefault(
-                f"{row.platform.value}:{account.account_id}",
-                asyncio.Semaphore(account.limits.concurrency),
-            )
-            if semaphore.locked():
-                if inflight:
-                    candidates.insert(0, row)
-                    await asyncio.wait(inflight.values(), return_when=asyncio.FIRST_COMPLETED)
-                    continue
-            # Token waits happen inside the row tasks, so up to ``concurrency``
-            # rows wait at once and the database round trip of one does not
-            # delay the next grant.
-            await semaphore.acquire()
-            task = asyncio.create_task(self._send_row(row, account, broadcast))
-            inflight[row.id] = task
+                batch = [
+                    row
+                    for row in candidates
+                    if self.account_for(row.platform, row.account_id) is account
+                ][:free]
+                reservation = await asyncio.to_thread(self._reserve, batch, account, broadcast)
+                examined = {row.id for row in batch[: reservation.examined]}
+                candidates = [row for row in candidates if row.id not in examined]
+                for index, send_at in reservation.granted:
+                    row = batch[index]
+                    self._held[account_key] = self._held.get(account_key, 0) + 1
+                    task = asyncio.create_task(self._send_row(row, account, broadcast, send_at))
+                    inflight[row.id] = task
 
-            def _done(
-                finished: asyncio.Task[None],
-                row_id: int = row.id,
-                sem: asyncio.Semaphore = semaphore,
-            ) -> None:
-                inflight.pop(row_id, None)
-                sem.release()
-                if not finished.cancelled() and finished.exception() is not None:
-                    failures.append(finished)
+                    def _done(
+                        finished: asyncio.Task[None], row_id: int = row.id, key: str = account_key
+                    ) -> None:
+                        inflight.pop(row_id, None)
+                        self._held[key] -= 1
+                        if not finished.cancelled() and finished.exception() is not None:
+                            failures.append(finished)
 
-            task.add_done_callback(_done)
-        if inflight:
-            await asyncio.gather(*inflight.values())
+                    task.add_done_callback(_done)
+                if reservation.wait > 0 and not reservation.granted:
+                    # The account's next token is beyond the horizon (another
+                    # process booked it, or the rate is slow).
+                    pause = min(max(reservation.wait - RESERVE_HORIZON, 0.01), 1.0)
+                    if inflight:
+                        await asyncio.wait(
+                            inflight.values(), timeout=pause, return_when=asyncio.FIRST_COMPLETED
+                        )
+                    else:
+                        await asyncio.sleep(pause)
+            if inflight:
+                await asyncio.gather(*inflight.values())
+        finally:
+            writer.cancel()
 
     def _broadcast_status(self, broadcast_id: int) -> BroadcastStatus:
         return get_broadcast(self.engine, broadcast_id).status
@@ -451,79 +504,151 @@ class Sender:
         value: datetime | None = row[1]
         return value if value is not None else self.clock()
 
-    def _buckets(self, row: Delivery, account: SendAccount) -> list[Bucket]:
-        key = f"{row.platform.value}:{account.account_id}"
-        return account.limits.buckets(key, row.chat_id, is_group=row.is_group)
+    @staticmethod
+    def _account_key(account: SendAccount) -> str:
+        return f"{account.platform.value}:{account.account_id}"
 
-    async def _take_tokens(self, row: Delivery, account: SendAccount, *, defer: bool) -> bool:
-        """Wait for rate tokens; with ``defer``, put a row whose chat must wait back instead."""
-        buckets = self._buckets(row, account)
-        account_key = buckets[0].key
+    def _buckets(self, row: Delivery, account: SendAccount) -> list[Bucket]:
+        return account.limits.buckets(self._account_key(account), row.chat_id, is_group=row.is_group)
+
+    def _reserve(self, rows: Sequence[Delivery], account: SendAccount, broadcast: Broadcast) -> Reservation:
+        """Book send times, claim rows and record their next part, in one transaction.
+
+        A row whose chat or group must wait gets that time as ``not_before``
+        and stays ``pending``, so other chats go first.
+        """
+        now = self.clock()
+        shared = self._buckets(rows[0], account)[0]
+        requests = [self._buckets(row, account)[1:] for row in rows]
+        with self.engine.begin() as connection:
+
+            def claim(index: int) -> bool:
+                claimed = connection.execute(
+                    broadcast_deliveries.update()
+                    .where(
+                        broadcast_deliveries.c.id == rows[index].id,
+                        broadcast_deliveries.c.status == DeliveryStatus.PENDING.value,
+                    )
+                    .values(
+                        status=DeliveryStatus.SENDING.value,
+                        claimed_by=self.run_id,
+                        claimed_at=now,
+                        attempts=broadcast_deliveries.c.attempts + 1,
+                        updated_at=now,
+                    )
+                ).rowcount
+                return bool(claimed)
+
+            reservation = self.limiter.reserve(
+                connection, shared, requests, horizon=RESERVE_HORIZON, claim=claim
+            )
+            for index, ready in reservation.deferred:
+                connection.execute(
+                    broadcast_deliveries.update()
+                    .where(
+                        broadcast_deliveries.c.id == rows[index].id,
+                        broadcast_deliveries.c.status == DeliveryStatus.PENDING.value,
+                    )
+                    .values(not_before=now + timedelta(seconds=ready - time.time()), updated_at=now)
+                )
+            record_sends(
+                connection,
+                [
+                    self._outbound(rows[index], account, rows[index].parts_sent, broadcast)
+                    for index, _ in reservation.granted
+                    if rows[index].target != "post"
+                ],
+                author=f"broadcast:{broadcast.id}",
+            )
+        return reservation
+
+    async def _take_tokens(
+        self, row: Delivery, account: SendAccount, *, buckets: Sequence[Bucket] | None = None
+    ) -> None:
+        """Wait for rate tokens (by default all of the row's buckets) for a row this run holds."""
+        if buckets is None:
+            buckets = self._buckets(row, account)
         while True:
-            wait, slowest = await asyncio.to_thread(self.limiter.acquire_or_wait, buckets)
+            wait, _slowest = await asyncio.to_thread(self.limiter.acquire_or_wait, buckets)
             if wait <= 0:
-                return True
-            if defer and wait > DEFER_AFTER and slowest != account_key:
-                # Only this chat must wait: let the other chats go first.
-                await asyncio.to_thread(self._defer, row, wait)
-                return False
+                return
             await asyncio.sleep(min(wait, 1.0))
 
-    def _defer(self, row: Delivery, seconds: float) -> None:
+    # ------------------------------------------------------------------ completions
+
+    async def _complete(
+        self,
+        row: Delivery,
+        index: int,
+        message_ids: Sequence[str],
+        send: CompletedSend | None,
+        *,
+        done: bool,
+    ) -> None:
+        """Record part ``index`` of ``row`` as sent (with ``done``, the row too) and wait for the commit."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._completions.append(_Completion(row, index, tuple(message_ids), send, done, future))
+        self._completions_ready.set()
+        await future
+
+    async def _write_completions_loop(self) -> None:
+        """Commit queued completions in batches, one transaction per batch."""
+        while True:
+            await self._completions_ready.wait()
+            # Let the calls finishing at about the same time join this batch.
+            await asyncio.sleep(COMPLETION_DELAY)
+            self._completions_ready.clear()
+            batch, self._completions = self._completions, []
+            try:
+                done = await asyncio.to_thread(self._write_completions, batch)
+            except Exception as error:  # noqa: BLE001 - each waiting row task re-raises it
+                for completion in batch:
+                    completion.future.set_exception(error)
+                continue
+            for completion in batch:
+                completion.future.set_result(None)
+            if self.on_row_done is not None:
+                for delivery in done:
+                    self.on_row_done(delivery)
+
+    def _write_completions(self, batch: Sequence[_Completion]) -> list[Delivery]:
+        """Mark sends and parts as sent; return the rows that became ``sent``."""
+        now = self.clock()
+        row_ids = sorted({completion.row.id for completion in batch})
+        finished: list[int] = []
         with self.engine.begin() as connection:
-            connection.execute(
-                broadcast_deliveries.update()
-                .where(
-                    broadcast_deliveries.c.id == row.id,
-                    broadcast_deliveries.c.status == DeliveryStatus.PENDING.value,
+            complete_sends(connection, [c.send for c in batch if c.send is not None])
+            known_ids = {
+                row.id: list(row.platform_message_ids or [])
+                for row in connection.execute(
+                    sa.select(
+                        broadcast_deliveries.c.id, broadcast_deliveries.c.platform_message_ids
+                    ).where(broadcast_deliveries.c.id.in_(row_ids))
                 )
-                .values(not_before=self.clock() + timedelta(seconds=seconds), updated_at=self.clock())
-            )
+            }
+            for completion in batch:
+                row = completion.row
+                known_ids[row.id].extend(completion.message_ids)
+                values: dict[str, Any] = {
+                    "parts_sent": completion.index + 1,
+                    "platform_message_ids": list(known_ids[row.id]),
+                    "updated_at": now,
+                }
+                if completion.done:
+                    values.update(status=DeliveryStatus.SENT.value, reason=None, sent_at=now)
+                    finished.append(row.id)
+                connection.execute(
+                    broadcast_deliveries.update().where(broadcast_deliveries.c.id == row.id).values(**values)
+                )
+            if not finished or self.on_row_done is None:
+                return []
+            rows = connection.execute(
+                sa.select(broadcast_deliveries).where(broadcast_deliveries.c.id.in_(finished))
+            ).all()
+        return [delivery_from_row(row) for row in rows]
 
     # ------------------------------------------------------------------ one row
 
-    def _claim(self, row: Delivery) -> bool:
-        now = self.clock()
-        with self.engine.begin() as connection:
-            claimed = connection.execute(
-                broadcast_deliveries.update()
-                .where(
-                    broadcast_deliveries.c.id == row.id,
-                    broadcast_deliveries.c.status == DeliveryStatus.PENDING.value,
-                )
-                .values(
-                    status=DeliveryStatus.SENDING.value,
-                    claimed_by=self.run_id,
-                    claimed_at=now,
-                    attempts=broadcast_deliveries.c.attempts + 1,
-                    updated_at=now,
-                )
-            ).rowcount
-        return bool(claimed)
-
-    def _record_part(
-        self, row: Delivery, index: int, message_ids: Sequence[str], *, done: bool
-    ) -> None:
-        """Count part ``index`` as sent; with ``done``, mark the row ``sent`` in the same update."""
-        now = self.clock()
-        values: dict[str, Any] = {"parts_sent": index + 1, "updated_at": now}
-        if done:
-            values.update(status=DeliveryStatus.SENT.value, reason=None, sent_at=now)
-        with self.engine.begin() as connection:
-            current = connection.execute(
-                sa.select(broadcast_deliveries.c.platform_message_ids).where(
-                    broadcast_deliveries.c.id == row.id
-                )
-            ).scalar_one()
-            values["platform_message_ids"] = [*(current or []), *message_ids]
-            connection.execute(
-                broadcast_deliveries.update().where(broadcast_deliveries.c.id == row.id).values(**values)
-            )
-            final = connection.execute(
-                sa.select(broadcast_deliveries).where(broadcast_deliveries.c.id == row.id)
-            ).one()
-        if done and self.on_row_done is not None:
-            self.on_row_done(delivery_from_row(final))
 
     def _finish_row(
         self,
@@ -549,23 +674,37 @@ class Sender:
         if status is not DeliveryStatus.PENDING and self.on_row_done is not None:
             self.on_row_done(delivery_from_row(final))
 
-    async def _send_row(self, row: Delivery, account: SendAccount, broadcast: Broadcast) -> None:
-        if not await self._take_tokens(row, account, defer=True):
-            return  # deferred: this chat must wait, other rows go first
-        if not await asyncio.to_thread(self._claim, row):
-            return  # another process took it
+    async def _send_row(
+        self, row: Delivery, account: SendAccount, broadcast: Broadcast, send_at: float
+    ) -> None:
+        """Send the remaining parts of a row claimed by :meth:`_reserve`, the first at ``send_at``.
+
+        ``send_at`` is a Unix time, because the rate buckets are shared across processes.
+        """
         rendering = self._renderings[(row.target, row.platform)]
         assert self._report is not None
         index = row.parts_sent
         try:
+            delay = send_at - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            shared = self._buckets(row, account)[0]
+            if time.time() - send_at > LATE_FRACTION / shared.rate:
+                # Sent this late, the message would crowd the next booked
+                # send times into one server window, so book a new time.
+                await self._take_tokens(row, account, buckets=[shared])
             while index < len(rendering.parts):
-                if index > row.parts_sent:
-                    await self._take_tokens(row, account, defer=False)
+                first = index == row.parts_sent
+                if not first:
+                    await self._take_tokens(row, account)
                 part = rendering.parts[index]
                 self._report.attempted += 1
-                message_ids = await self._call(row, account, part, index, broadcast, rendering)
-                last = index + 1 == len(rendering.parts)
-                await asyncio.to_thread(self._record_part, row, index, message_ids, done=last)
+                message_ids, send = await self._call(
+                    row, account, part, index, broadcast, recorded=first
+                )
+                await self._complete(
+                    row, index, message_ids, send, done=index + 1 == len(rendering.parts)
+                )
                 index += 1
         except RateLimited as error:
             self._report.rate_limited += 1
@@ -618,19 +757,11 @@ class Sender:
             logger.warning("announcement %d row %d failed: %s", row.broadcast_id, row.id, error)
             return
 
-    async def _call(
-        self,
-        row: Delivery,
-        account: SendAccount,
-        part: Part,
-        index: int,
-        broadcast: Broadcast,
-        rendering: Rendering,
-    ) -> tuple[str, ...]:
-        adapter: Adapter = account.adapter
-        if row.target == "post":
-            return await _post(adapter, row.platform, part)
-        message = OutboundMessage(
+    def _outbound(
+        self, row: Delivery, account: SendAccount, index: int, broadcast: Broadcast
+    ) -> OutboundMessage:
+        part = self._renderings[(row.target, row.platform)].parts[index]
+        return OutboundMessage(
             conversation=ConversationKey(
                 platform=row.platform, account_id=account.account_id, chat_id=row.chat_id
             ),
@@ -641,10 +772,26 @@ class Sender:
             client_ref=part_ref(row.client_ref, index),
             tag=_meta_tag(row.platform, broadcast.meta_tag),
         )
-        await asyncio.to_thread(self.store.record_send, message, author=f"broadcast:{broadcast.id}")
+
+    async def _call(
+        self,
+        row: Delivery,
+        account: SendAccount,
+        part: Part,
+        index: int,
+        broadcast: Broadcast,
+        *,
+        recorded: bool,
+    ) -> tuple[tuple[str, ...], CompletedSend | None]:
+        """Send one part; ``recorded`` says that :meth:`_reserve` already wrote its send-ledger row."""
+        adapter: Adapter = account.adapter
+        if row.target == "post":
+            return await _post(adapter, row.platform, part), None
+        message = self._outbound(row, account, index, broadcast)
+        if not recorded:
+            await asyncio.to_thread(self.store.record_send, message, author=f"broadcast:{broadcast.id}")
         result: SendResult = await adapter.send(message)
-        await asyncio.to_thread(self.store.complete_send, message, result)
-        return result.message_ids
+        return result.message_ids, CompletedSend(message, result)
 
 
 def part_ref(client_ref: str, index: int) -> str:

@@ -11,7 +11,7 @@ from socialinbox.model import ConversationKey, Platform
 from socialinbox.store import Store
 from socialinbox.testing.telegram import TelegramEmulator
 
-TOKEN = "7300000001:rules-wiring-token"  # noqa: S105 - a test fixture value
+TOKEN = "7300000001:rules-wiring-token"
 RULES = """
 [settings]
 auto_reply_period = "24h"
