@@ -1,4 +1,9 @@
-"""Sending an announcement: claim a ledger row, take rate tokens, call the platform, record.
+"""Sending an announcement: book send times and claim rows in batches, call the platform, record.
+
+One transaction per batch books the account's next rate tokens as send
+times, claims the rows and records their first part in the store's send
+ledger; the results of finished calls are committed in batches by one
+completion writer.
 
 Exactly-once rules:
 
@@ -88,7 +93,8 @@ Rows claimed ahead are still sent when the announcement is cancelled, so
 this also bounds what a cancellation cannot stop."""
 LATE_FRACTION = 0.9
 """A row that starts later than this fraction of the account's send interval after its
-booked time takes a new token, because a late send may exceed the platform's per-second limit."""
+booked time takes a new token. With booked times ``1 / rate`` apart and every send less
+than one interval late, a one-second window holds at most ``rate + 1`` sends."""
 COMPLETION_DELAY = 0.02
 """Seconds the completion writer waits so that calls finishing together share one transaction."""
 

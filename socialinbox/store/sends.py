@@ -17,6 +17,7 @@ that arrives first is stored and then linked to the send by ``client_ref``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -39,7 +40,16 @@ from socialinbox.model import (
 )
 from socialinbox.store.tables import SendRow, table_of
 
-__all__ = ["SendRecord", "complete_send", "fail_send", "get_send", "list_sends", "record_send"]
+__all__ = [
+    "SendRecord",
+    "complete_send",
+    "complete_sends",
+    "fail_send",
+    "get_send",
+    "list_sends",
+    "record_send",
+    "record_sends",
+]
 
 _sends = table_of(SendRow)
 
@@ -87,43 +97,53 @@ def _insert(connection: sa.Connection) -> Any:
     return sqlite.insert(_sends)
 
 
+def record_sends(
+    connection: sa.Connection, messages: Sequence[OutboundMessage], *, author: str | None = None
+) -> int:
+    """Write a ``pending`` row per message in the caller's transaction; return how many are new.
+
+    A ``client_ref`` recorded before keeps its row: that send was already attempted.
+    """
+    if not messages:
+        return 0
+    now = utc_now()
+    rows: list[dict[str, Any]] = [
+        {
+            "client_ref": message.client_ref,
+            "platform": message.conversation.platform.value,
+            "account_id": message.conversation.account_id,
+            "chat_id": message.conversation.chat_id,
+            "status": "pending",
+            "text": message.text,
+            "platform_message_ids": [],
+            "author": author,
+            "created_at": now,
+        }
+        for message in messages
+    ]
+    inserted = connection.execute(
+        _insert(connection)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["client_ref"])
+        .returning(_sends.c.id)
+    ).all()
+    return len(inserted)
+
+
 def record_send(engine: sa.Engine, message: OutboundMessage, *, author: str | None = None) -> bool:
     """Write a ``pending`` ledger row; return False when ``client_ref`` was recorded before.
 
     A False answer means this send was already attempted: look at its status
     with :func:`get_send` instead of sending again.
     """
-    key = message.conversation
     with engine.begin() as connection:
-        inserted = connection.execute(
-            _insert(connection)
-            .values(
-                client_ref=message.client_ref,
-                platform=key.platform.value,
-                account_id=key.account_id,
-                chat_id=key.chat_id,
-                status="pending",
-                text=message.text,
-                platform_message_ids=[],
-                author=author,
-                created_at=utc_now(),
-            )
-            .on_conflict_do_nothing(index_elements=["client_ref"])
-            .returning(_sends.c.id)
-        ).first()
-    return inserted is not None
+        return record_sends(connection, [message], author=author) == 1
 
 
-def complete_send(
-    engine: sa.Engine, message: OutboundMessage, result: SendResult
-) -> ingest_module.IngestResult:
-    """Mark a send ``sent`` and store its outbound messages, in one transaction.
-
-    Raises:
-        UsageError: no ledger row exists for ``message.client_ref``.
-    """
+def _outbound_messages(message: OutboundMessage, result: SendResult) -> list[Message]:
     key = message.conversation
-    stored = tuple(
+    received_at = utc_now()
+    return [
         Message(
             key=MessageKey(
                 platform=key.platform,
@@ -139,12 +159,23 @@ def complete_send(
             attachments=message.attachments if index == 0 else (),
             reply_to=message.reply_to if index == 0 else None,
             sent_at=result.sent_at,
-            received_at=utc_now(),
+            received_at=received_at,
             client_ref=message.client_ref,
         )
         for index, message_id in enumerate(result.message_ids)
-    )
-    with engine.begin() as connection:
+    ]
+
+
+def complete_sends(
+    connection: sa.Connection, completed: Sequence[tuple[OutboundMessage, SendResult]]
+) -> ingest_module.IngestResult:
+    """Mark sends ``sent`` and store their outbound messages, in the caller's transaction.
+
+    Raises:
+        UsageError: a send has no ledger row; call :func:`record_sends` first.
+    """
+    stored: list[Message] = []
+    for message, result in completed:
         updated = connection.execute(
             _sends.update()
             .where(_sends.c.client_ref == message.client_ref)
@@ -159,7 +190,20 @@ def complete_send(
             raise UsageError(
                 f"no send recorded under client_ref {message.client_ref}; call record_send first"
             )
-        return ingest_module.ingest_batch(connection, Batch(items=stored))
+        stored.extend(_outbound_messages(message, result))
+    return ingest_module.ingest_batch(connection, Batch(items=tuple(stored)))
+
+
+def complete_send(
+    engine: sa.Engine, message: OutboundMessage, result: SendResult
+) -> ingest_module.IngestResult:
+    """Mark a send ``sent`` and store its outbound messages, in one transaction.
+
+    Raises:
+        UsageError: no ledger row exists for ``message.client_ref``.
+    """
+    with engine.begin() as connection:
+        return complete_sends(connection, [(message, result)])
 
 
 def fail_send(
