@@ -180,7 +180,7 @@ def broadcast_command(t: Translator) -> click.Command:
         except SocialInboxError as error:
             fail(t, error)
         try:
-            created = ledger.create_broadcast(state.store().engine, draft, now=now)
+            created = ledger.create_broadcast(state.store(create=True).engine, draft, now=now)
         except SocialInboxError as error:
             fail(t, error)
         if output_format == "json":

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from socialinbox.cli.main import EXIT_FAILURE, Context, fail, format_option, register_command
+from socialinbox.cli.main import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    Context,
+    fail,
+    format_option,
+    register_command,
+)
 from socialinbox.cli.output import render_listing
 from socialinbox.errors import SocialInboxError
 from socialinbox.locale import Translator
@@ -38,6 +45,9 @@ def daemon_command(t: Translator) -> click.Command:
             settings = load_settings(config_path, **overrides)
         except SocialInboxError as error:
             fail(t, error)
+        if not settings.accounts:
+            click.echo(t("accounts.none"), err=True)
+            sys.exit(EXIT_CONFIG)
         chosen_format = log_format or settings.daemon.log_format
         configure_logging(
             verbosity=max(1, state.verbosity),
@@ -109,6 +119,9 @@ def accounts_command(t: Translator) -> click.Command:
         overrides = {"database": state.explicit_database} if state.explicit_database else {}
         try:
             settings = load_settings(config_path, **overrides)
+            if not settings.accounts:
+                click.echo(t("accounts.none"), err=True)
+                sys.exit(EXIT_CONFIG)
             results = asyncio.run(probe_accounts(settings))
         except SocialInboxError as error:
             fail(t, error)

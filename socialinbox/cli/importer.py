@@ -71,7 +71,7 @@ def import_command(t: Translator) -> click.Command:
             progress.update(task, completed=step.files_done, counts=counts)
 
         try:
-            store = state.store()
+            store = state.store(create=True)
             with progress:
                 report = import_paths(
                     store,

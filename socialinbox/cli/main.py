@@ -7,6 +7,7 @@ Help texts are translated, so the group is built for one language at start:
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,11 +22,12 @@ from socialinbox.model import Platform
 from socialinbox.store import Store
 from socialinbox.store.engine import create_engine, database_url_from_environment, upgrade
 
-__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_STORE", "build_cli", "main"]
+__all__ = ["EXIT_CONFIG", "EXIT_FAILURE", "EXIT_NOT_FOUND", "EXIT_STORE", "build_cli", "main"]
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 3
 EXIT_STORE = 4
+EXIT_NOT_FOUND = 5
 
 CommandFactory = Callable[[Translator], click.Command]
 _EXTRA_COMMANDS: list[CommandFactory] = []
@@ -37,6 +39,43 @@ def register_command(factory: CommandFactory) -> CommandFactory:
     return factory
 
 
+def _settings_file_value(name: str) -> str | None:
+    """Return a top-level string setting from the settings file the daemon would read.
+
+    The CLI reads only ``database`` and ``language`` this way, without
+    validating the rest, so a command works while another section is invalid.
+    """
+    import tomllib
+
+    from socialinbox.config import find_config_file
+
+    try:
+        path = find_config_file()
+    except ConfigError:
+        return None
+    if path is None:
+        return None
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    value = document.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """Return the file of an SQLite URL, or ``None`` for other databases and memory."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser()
+
+
 class Context:
     """State shared by the commands of one invocation."""
 
@@ -44,11 +83,16 @@ class Context:
         self.t = translate
         self.explicit_database = database
         self.verbosity = 0
-        self.database_url = database_url_from_environment(database)
+        configured = database or os.environ.get("SOCIALINBOX_DATABASE") or _settings_file_value("database")
+        self.database_url = database_url_from_environment(configured)
         self._store: Store | None = None
 
-    def store(self) -> Store:
+    def store(self, *, create: bool = False) -> Store:
+        """Open the store; unless ``create``, a missing SQLite file is an error, not a new database."""
         if self._store is None:
+            sqlite_file = _sqlite_file(self.database_url)
+            if not create and sqlite_file is not None and not sqlite_file.exists():
+                raise StoreError(f"database file {sqlite_file} does not exist")
             self._store = Store.open(self.database_url)
         return self._store
 
@@ -86,6 +130,12 @@ def format_option(translate: Translator) -> Callable[[Any], Any]:
 def build_cli(language: str = "en") -> click.Group:
     """Build the command group with help and messages in ``language``."""
     t = Translator(language)
+    from socialinbox.cli import click_tr
+
+    if language == "tr":
+        click_tr.use_turkish()
+    else:
+        click_tr.use_english()
 
     @click.group(help=t("cli.help"), context_settings={"help_option_names": ["-h", "--help"]})
     @click.option("--lang", type=click.Choice(LANGUAGES), help=t("opt.lang"))
@@ -94,6 +144,10 @@ def build_cli(language: str = "en") -> click.Group:
     @click.version_option(package_name="socialinbox")
     @click.pass_context
     def cli(ctx: click.Context, lang: str | None, database: str | None, verbose: int) -> None:
+        if not verbose:
+            # Without -v only errors reach the terminal; library warnings
+            # (a retry, an odd payload) are for operators' logs, not moderators.
+            logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         if verbose:
             logging.basicConfig(
                 level=logging.DEBUG if verbose > 1 else logging.INFO,
@@ -189,7 +243,7 @@ def _replay_command(t: Translator) -> click.Command:
             click.echo(t("replay.none"), err=True)
             sys.exit(EXIT_FAILURE)
         try:
-            store = state.store()
+            store = state.store(create=True)
             reports = [
                 replay_file(
                     store,
@@ -285,7 +339,7 @@ def _quarantine_group(t: Translator) -> click.Group:
             fail(t, error)
         if entry is None:
             click.echo(t("quarantine.not_found", entry_id=entry_id), err=True)
-            sys.exit(EXIT_FAILURE)
+            sys.exit(EXIT_NOT_FOUND)
         document = {
             "id": entry.id,
             "platform": entry.platform,
@@ -319,6 +373,11 @@ def _language_from_argv(argv: Sequence[str]) -> str | None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; the entry point of the ``socialinbox`` console script."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    language = detect_language(_language_from_argv(arguments))
+    explicit = _language_from_argv(arguments) or os.environ.get("SOCIALINBOX_LANG")
+    language = detect_language(explicit or _settings_file_value("language"))
     cli = build_cli(language)
-    cli.main(args=arguments, prog_name="socialinbox")
+    try:
+        cli.main(args=arguments, prog_name="socialinbox")
+    except SocialInboxError as error:
+        # Commands report their own errors; this catches one raised outside them.
+        fail(Translator(language), error)

@@ -38,6 +38,8 @@ def build_adapter(config: AccountConfig, store: AsyncStore) -> Adapter:
         telegram_options: dict[str, Any] = {}
         if config.base_url:
             base = config.base_url.rstrip("/")
+            # Accept the Bot API base with or without the /bot suffix PTB uses.
+            base = base.removesuffix("/bot")
             telegram_options["base_url"] = f"{base}/bot"
             telegram_options["base_file_url"] = f"{base}/file/bot"
         for name in (

@@ -199,6 +199,10 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Validate the settings and probe each account once, without storing anything. Exits 1 when an account is not ok.",
         "tr": "Ayarları doğrula ve her hesabı hiçbir şey kaydetmeden bir kez dene. Sorunlu hesap varsa 1 ile çıkar.",
     },
+    "accounts.none": {
+        "en": "No accounts are configured. Write socialinbox.toml (see docs/configuration.md) or pass --config FILE.",
+        "tr": "Yapılandırılmış hesap yok. socialinbox.toml dosyasını yazın (bkz. docs/configuration.md) veya --config DOSYA verin.",
+    },
     "col.account": {"en": "Account", "tr": "Hesap"},
     "col.enabled": {"en": "Enabled", "tr": "Etkin"},
     "col.poll_interval": {"en": "Poll interval (s)", "tr": "Sorgulama aralığı (sn)"},
@@ -209,12 +213,12 @@ CATALOG: dict[str, dict[str, str]] = {
     # -- errors ---------------------------------------------------------------
     "error.prefix": {"en": "Error: {message}", "tr": "Hata: {message}"},
     "error.config": {
-        "en": "Invalid configuration: {detail}. Check --database or SOCIALINBOX_DATABASE.",
-        "tr": "Geçersiz yapılandırma: {detail}. --database veya SOCIALINBOX_DATABASE değerini kontrol edin.",
+        "en": "Invalid configuration: {detail}. Fix the settings file (socialinbox.toml or --config), the SOCIALINBOX_* variables or --database.",
+        "tr": "Geçersiz yapılandırma: {detail}. Ayar dosyasını (socialinbox.toml veya --config), SOCIALINBOX_* değişkenlerini ya da --database değerini düzeltin.",
     },
     "error.store": {
-        "en": "The database could not be used: {detail}. Run `socialinbox db upgrade` or check the URL.",
-        "tr": "Veritabanı kullanılamadı: {detail}. `socialinbox db upgrade` çalıştırın veya adresi kontrol edin.",
+        "en": "The database could not be used: {detail}. Check --database, SOCIALINBOX_DATABASE or the settings file, or run `socialinbox db upgrade` to create or migrate it.",
+        "tr": "Veritabanı kullanılamadı: {detail}. --database, SOCIALINBOX_DATABASE veya ayar dosyasını kontrol edin ya da oluşturmak veya güncellemek için `socialinbox db upgrade` çalıştırın.",
     },
     "error.usage": {
         "en": "{detail}. Run `socialinbox --help` for usage.",

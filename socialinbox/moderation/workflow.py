@@ -97,8 +97,12 @@ def list_conversation_rows(
     tag: str | None = None,
     since: datetime | None = None,
 ) -> list[Any]:
-    """Return ``conversations`` rows, highest priority first, then most recent activity."""
-    query = sa.select(conversations)
+    """Return ``conversations`` rows, highest priority first, then most recent activity.
+
+    Conversations known only from events (a reaction or read receipt on a
+    message never stored) have no message to show and are left out.
+    """
+    query = sa.select(conversations).where(conversations.c.last_message_at.is_not(None))
     if platform is not None:
         query = query.where(conversations.c.platform == platform)
     if status is not None:

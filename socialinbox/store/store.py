@@ -308,8 +308,8 @@ class Store:
         since: datetime | None = None,
         limit: int | None = None,
     ) -> list[Conversation]:
-        """Return conversations, most recent activity first."""
-        query = sa.select(_conversations)
+        """Return conversations with at least one message, most recent activity first."""
+        query = sa.select(_conversations).where(_conversations.c.last_message_at.is_not(None))
         if platform is not None:
             query = query.where(_conversations.c.platform == platform.value)
         if status is not None:

@@ -69,9 +69,11 @@ def test_quarantine_list_and_show(runner: CliRunner, tmp_path: Path, sqlite_url:
 
 
 def test_quarantine_show_missing_id_names_next_command(runner: CliRunner, sqlite_url: str) -> None:
+    Store.open(sqlite_url).close()
+
     result = runner.invoke(build_cli("tr"), ["--database", sqlite_url, "quarantine", "show", "99"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 5
     assert "99 numaralı karantina kaydı yok" in result.output
     assert "socialinbox quarantine list" in result.output
 
@@ -93,6 +95,8 @@ def test_inbox_lists_conversations_as_csv(runner: CliRunner, sqlite_url: str) ->
 
 
 def test_inbox_empty_message_in_turkish(runner: CliRunner, sqlite_url: str) -> None:
+    Store.open(sqlite_url).close()
+
     result = runner.invoke(build_cli("tr"), ["--database", sqlite_url, "inbox"])
 
     assert "Henüz konuşma yok" in result.output
@@ -122,3 +126,45 @@ def test_invalid_database_url_exits_with_config_code(capsys: pytest.CaptureFixtu
 
     assert exit_info.value.code == EXIT_CONFIG
     assert "Geçersiz yapılandırma" in capsys.readouterr().err
+
+
+def test_missing_database_file_is_an_error(runner: CliRunner, tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "socialinbox.db"
+
+    result = runner.invoke(build_cli("en"), ["--database", f"sqlite:///{missing}", "quarantine", "list"])
+
+    assert result.exit_code == 4
+    assert "does not exist" in result.output
+    assert "socialinbox db upgrade" in result.output
+    assert not missing.exists()
+
+
+def test_settings_file_names_database_and_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "from-settings.db"
+    Store.open(f"sqlite:///{database}").close()
+    (tmp_path / "socialinbox.toml").write_text(
+        f'database = "sqlite:///{database}"\nlanguage = "tr"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SOCIALINBOX_DATABASE", raising=False)
+    monkeypatch.delenv("SOCIALINBOX_LANG", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["quarantine", "list"])
+
+    assert exit_info.value.code == 0
+    assert "Karantina boş." in capsys.readouterr().out
+
+
+def test_click_words_follow_the_language(runner: CliRunner) -> None:
+    turkish = runner.invoke(build_cli("tr"), ["inbox", "--format", "xml"])
+    english = runner.invoke(build_cli("en"), ["inbox", "--format", "xml"])
+
+    assert turkish.exit_code == 2
+    assert "Kullanım:" in turkish.output
+    assert "için geçersiz değer" in turkish.output
+    assert "Usage:" in english.output
+    assert "Invalid value for" in english.output
