@@ -261,6 +261,10 @@ def _replay_command(t: Translator) -> click.Command:
             return
         for row in rows:
             row["platform"] = row["platform"] or t("unknown")
+            if output_format == "text":
+                # The folder and file name are enough to tell files apart in a
+                # table; --format json or csv keeps the full path.
+                row["path"] = str(Path(*Path(row["path"]).parts[-2:]))
         if output_format == "text" and rows:
             rows.append(_total_row(t, rows))
         render_listing(

@@ -218,7 +218,12 @@ def _inbox_row(t: Translator, state: Context, record: Any, output_format: str) -
     last = visible[-1] if visible else None
     last_text = ""
     if last is not None:
-        last_text = last.text or "[" + ", ".join(item.type.value for item in last.attachments) + "]"
+        if last.text:
+            last_text = last.text
+        elif last.attachments:
+            last_text = "[" + ", ".join(item.type.value for item in last.attachments) + "]"
+        else:
+            last_text = f"[{t('kind.' + last.kind.value)}]"
         last_text = " ".join(last_text.split())
         if output_format == "text" and len(last_text) > 50:
             last_text = last_text[:49] + "…"
@@ -371,6 +376,10 @@ def _echo_message(
         click.echo(f"{arrow} [{when}] {who}: {t('show.deleted')}")
         return
     text = message.text if message.text is not None else ""
+    if not text and not message.attachments:
+        # Say what arrived instead of printing an empty line (unsupported
+        # content, a call, a service message).
+        text = f"[{t('kind.' + message.kind.value)}]"
     click.echo(f"{arrow} [{when}] {who}: {text}".rstrip())
     for attachment in message.attachments:
         label = (
