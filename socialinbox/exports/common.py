@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from socialinbox.model import Account, Batch, Ignored, Item, Platform, Quarantined, utc_now
 
-__all__ = ["DEFAULT_ACCOUNT_ID", "BatchBuilder", "ExportContext", "InvalidPart", "raw_bytes"]
+__all__ = [
+    "DEFAULT_ACCOUNT_ID",
+    "BatchBuilder",
+    "ExportContext",
+    "InvalidPart",
+    "JsonReader",
+    "UnexpectedShape",
+    "raw_bytes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -116,3 +125,153 @@ class BatchBuilder:
     def rest(self) -> Iterator[Batch]:
         if self.items or self.quarantined or self.ignored or self.accounts:
             yield self.take()
+
+
+class UnexpectedShape(ValueError):
+    """The JSON text does not have the shape a streaming reader expects at this point."""
+
+
+class JsonReader:
+    """Reads one JSON text from a binary file piece by piece, one value at a time.
+
+    The export readers use it to walk a large file's outer arrays and objects
+    and to decode their elements one by one with
+    :meth:`json.JSONDecoder.raw_decode`, so no more than one element and one
+    read of ``chunk_chars`` characters are in memory at once.
+
+    Errors are ``ValueError`` subclasses: :class:`UnicodeDecodeError`,
+    :class:`json.JSONDecodeError` (positions relative to the buffer, not
+    the file) and :class:`UnexpectedShape`.
+    """
+
+    _WHITESPACE = " \t\n\r"
+
+    def __init__(self, handle: IO[bytes], chunk_chars: int = 1 << 20) -> None:
+        # newline="" turns off line-end translation, so the decoder parses the text json.loads would.
+        self._text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        self._chunk_chars = chunk_chars
+        self._buffer = ""
+        self._position = 0
+        self._eof = False
+        self._decoder = json.JSONDecoder()
+
+    def _read_more(self, minimum: int) -> bool:
+        """Append at least ``minimum`` characters unless the file ends. Return whether any came."""
+        if self._eof:
+            return False
+        piece = self._text.read(max(minimum, self._chunk_chars))
+        if not piece:
+            self._eof = True
+            return False
+        self._buffer = self._buffer[self._position :] + piece
+        self._position = 0
+        return True
+
+    def peek(self) -> str:
+        """Skip whitespace and return the next character without taking it, or ``""`` at the end."""
+        while True:
+            buffer = self._buffer
+            position = self._position
+            while position < len(buffer) and buffer[position] in self._WHITESPACE:
+                position += 1
+            self._position = position
+            if position < len(buffer):
+                return buffer[position]
+            if not self._read_more(0):
+                return ""
+
+    def looking_at(self, text: str) -> bool:
+        """Return whether the text after any whitespace starts with ``text``."""
+        self.peek()
+        while len(self._buffer) - self._position < len(text) and self._read_more(0):
+            pass
+        return self._buffer.startswith(text, self._position)
+
+    def expect(self, character: str) -> None:
+        found = self.peek()
+        if found != character:
+            raise UnexpectedShape(f"expected {character!r}, found {found or 'the end'!r}")
+        self._position += 1
+
+    def skip_past(self, character: str) -> bool:
+        """Move past the next ``character``. Return ``False`` if the rest of the text has none."""
+        while True:
+            found = self._buffer.find(character, self._position)
+            if found >= 0:
+                self._position = found + 1
+                return True
+            self._position = len(self._buffer)
+            if not self._read_more(0):
+                return False
+
+    def value(self) -> Any:
+        """Decode the next whole JSON value."""
+        self.peek()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self._buffer, self._position)
+            except json.JSONDecodeError:
+                # The buffer may end inside the value, so read as much again
+                # and retry. At the end of the file the error is real.
+                if self._read_more(len(self._buffer) - self._position):
+                    continue
+                raise
+            # A number at the buffer's end may go on in the next read.
+            if end == len(self._buffer) and self._read_more(len(self._buffer) - self._position):
+                continue
+            self._position = end
+            return value
+
+    def items(self) -> Iterator[None]:
+        """Walk an array: yield once per element, which the caller must take with a read method."""
+        self.expect("[")
+        if self.peek() == "]":
+            self._position += 1
+            return
+        while True:
+            yield None
+            if self.peek() == ",":
+                self._position += 1
+                continue
+            self.expect("]")
+            return
+
+    def members(self) -> Iterator[str]:
+        """Walk an object: yield each key, whose value the caller must take before the next."""
+        self.expect("{")
+        if self.peek() == "}":
+            self._position += 1
+            return
+        while True:
+            if self.peek() != '"':
+                raise UnexpectedShape("expected an object key")
+            key = self.value()
+            self.expect(":")
+            yield key
+            if self.peek() == ",":
+                self._position += 1
+                continue
+            self.expect("}")
+            return
+
+    def skip(self) -> None:
+        """Pass over the next value, holding no more than one scalar of it in memory."""
+        following = self.peek()
+        if following == "[":
+            for _ in self.items():
+                self.skip()
+        elif following == "{":
+            for _ in self.members():
+                self.skip()
+        else:
+            self.value()
+
+    def elements(self) -> Iterator[Any]:
+        """Decode the elements of an array one at a time."""
+        for _ in self.items():
+            yield self.value()
+
+    def end(self) -> None:
+        """Check that only whitespace follows, as :func:`json.loads` requires."""
+        if self.peek():
+            raise UnexpectedShape("extra data after the JSON value")

@@ -2,7 +2,7 @@
 
 A zip file is read member by member with :mod:`zipfile`; nothing is unpacked
 to disk. Only members whose name or first bytes match a known export file are
-read in full, so the photos and videos of an export are never loaded.
+read, so the photos and videos of an export are never loaded.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from socialinbox.errors import UsageError
 from socialinbox.model import Platform
@@ -84,6 +86,17 @@ class ExportSource:
                 return archive.read(self.name)
         assert self.path is not None
         return self.path.read_bytes()
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        """Open the file for reading as a binary stream (a zip member is decompressed as read)."""
+        if self.archive is not None:
+            with zipfile.ZipFile(self.archive) as archive, archive.open(self.name) as member:
+                yield member
+            return
+        assert self.path is not None
+        with self.path.open("rb") as handle:
+            yield handle
 
 
 def detect_format(name: str, head: bytes) -> ExportFormat | None:

@@ -27,7 +27,9 @@ so history of a private chat exported by a person never equals what a bot saw.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +40,8 @@ from socialinbox.exports.common import (
     BatchBuilder,
     ExportContext,
     InvalidPart,
+    JsonReader,
+    UnexpectedShape,
     unix_time,
 )
 from socialinbox.exports.sources import ExportSource
@@ -406,10 +410,7 @@ def _chats(document: Any) -> tuple[list[Any], str | None]:
         return [{"messages": document}], None
     if not isinstance(document, Mapping):
         raise InvalidPart("export is neither an object nor a list of messages")
-    owner: str | None = None
-    personal = document.get("personal_information")
-    if isinstance(personal, Mapping) and isinstance(personal.get("user_id"), int | str):
-        owner = str(personal["user_id"])
+    owner = _owner(document)
     if "messages" in document:
         return [document], owner
     chats: list[Any] = []
@@ -422,7 +423,15 @@ def _chats(document: Any) -> tuple[list[Any], str | None]:
     return chats, owner
 
 
-def _fragment_chat(messages: list[Any]) -> tuple[str, str] | None:
+def _owner(document: Mapping[str, Any]) -> str | None:
+    """Return the exporting user's id from ``personal_information``, if the export names it."""
+    personal = document.get("personal_information")
+    if isinstance(personal, Mapping) and isinstance(personal.get("user_id"), int | str):
+        return str(personal["user_id"])
+    return None
+
+
+def _fragment_chat(messages: Iterable[Any]) -> tuple[str, str] | None:
     """Return the chat id and type of a bare message list from its channel posts."""
     channels = {
         peer[1]
@@ -437,8 +446,236 @@ def _fragment_chat(messages: list[Any]) -> tuple[str, str] | None:
 
 
 def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
-    """Yield the chats of a Telegram Desktop export as batches."""
+    """Yield the chats of a Telegram Desktop export as batches.
+
+    The file is read twice, one message at a time: once to check the whole
+    file and learn the owner and each chat's id, once to decode it. A file
+    that does not parse, or has a shape that makes the whole file a single
+    quarantined part, is read whole instead, so it is quarantined whole with
+    nothing imported from it.
+    """
     builder = BatchBuilder(PLATFORM, context.account_id or DEFAULT_ACCOUNT_ID, context.chunk_size)
+    try:
+        with source.open() as handle:
+            outline = _outline_file(JsonReader(handle))
+    except ValueError:
+        # Invalid UTF-8 or JSON, or a shape left to the whole-file reader,
+        # which reports it as before.
+        outline = None
+    if outline is None:
+        yield from _decode_whole_file(source, context, builder)
+        return
+
+    own_ids = _own_ids(context, outline.owner)
+    # NOTE: the second pass assumes the file did not change since the first.
+    if outline.fragment_chat_id is not None:
+        decoder = _Chat(outline.fragment_chat_id, "public_channel", None, context, builder, own_ids)
+        with source.open() as handle:
+            messages = JsonReader(handle).elements()
+            yield from _decode_messages(decoder, messages, f"{source.location}#", builder)
+    elif outline.single_chat is not None:
+        chat = outline.single_chat
+        assert chat.chat_id is not None
+        decoder = _Chat(chat.chat_id, chat.chat_type, chat.name, context, builder, own_ids)
+        with source.open() as handle:
+            reader = JsonReader(handle)
+            for key in reader.members():
+                if key != "messages":
+                    reader.skip()
+                    continue
+                prefix = f"{source.location}#messages"
+                yield from _decode_messages(decoder, reader.elements(), prefix, builder)
+    else:
+        in_file_order = list(outline.sections)
+        # Chats are decoded in the whole-file reader's order, "chats" first,
+        # which takes one walk per section when "left_chats" comes first in the file.
+        in_order = [name for name in _SECTIONS if name in outline.sections]
+        walks = [in_order] if in_file_order == in_order else [[name] for name in in_order]
+        for wanted in walks:
+            with source.open() as handle:
+                yield from _stream_sections(
+                    JsonReader(handle), wanted, outline, source, context, builder, own_ids
+                )
+    yield from builder.rest()
+
+
+_SECTIONS = ("chats", "left_chats")
+
+
+@dataclass
+class _ChatOutline:
+    """Facts about one chat object, found by the checking pass."""
+
+    chat_id: str | None = None
+    """Set when the chat can be decoded message by message. Otherwise it is read whole."""
+    chat_type: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class _FileOutline:
+    """Facts about a whole ``result.json``, found by the checking pass."""
+
+    owner: str | None = None
+    fragment_chat_id: str | None = None
+    """The channel of a bare message list."""
+    single_chat: _ChatOutline | None = None
+    """The chat of a one-chat export."""
+    sections: dict[str, list[_ChatOutline]] = field(default_factory=dict)
+    """The chat lists of a whole-account export, by section name, in file order."""
+
+
+def _outline_file(reader: JsonReader) -> _FileOutline | None:
+    """Walk the whole file once and check its JSON; ``None`` leaves it to the whole-file reader.
+
+    Raises:
+        ValueError: the file is not UTF-8 or not JSON.
+    """
+    if reader.peek() == "[":
+        found = _fragment_chat(reader.elements())
+        reader.end()
+        return _FileOutline(fragment_chat_id=found[0]) if found is not None else None
+    if reader.peek() != "{":
+        return None
+
+    keys: Counter[str] = Counter()
+    members: dict[str, Any] = {}
+    messages_are_list = False
+    sections: dict[str, list[_ChatOutline] | None] = {}
+    for key in reader.members():
+        keys[key] += 1
+        if key == "messages":
+            messages_are_list = reader.peek() == "["
+            reader.skip()
+        elif key in _SECTIONS:
+            sections[key] = _outline_section(reader)
+        elif key in ("name", "type", "id", "personal_information"):
+            members[key] = reader.value()
+        else:
+            reader.skip()
+    reader.end()
+    if any(keys[key] > 1 for key in ("messages", *_SECTIONS)):
+        # json.loads keeps the last of repeated keys; the whole-file reader does the same.
+        return None
+
+    outline = _FileOutline(owner=_owner(members))
+    if keys["messages"]:
+        chat = _chat_outline(members, messages_are_list)
+        if chat.chat_id is None:
+            return None
+        outline.single_chat = chat
+        return outline
+    outline.sections = {name: chats for name, chats in sections.items() if chats is not None}
+    if not any(outline.sections.values()) and outline.owner is None:
+        return None
+    return outline
+
+
+def _outline_section(reader: JsonReader) -> list[_ChatOutline] | None:
+    """Outline the chats of ``chats`` or ``left_chats``, or return ``None`` if it has no ``list``."""
+    if reader.peek() != "{":
+        reader.skip()
+        return None
+    lists = 0
+    chats: list[_ChatOutline] | None = None
+    for key in reader.members():
+        if key != "list":
+            reader.skip()
+            continue
+        lists += 1
+        if reader.peek() == "[":
+            chats = [_outline_chat(reader) for _ in reader.items()]
+        else:
+            chats = None
+            reader.skip()
+    if lists > 1:
+        raise UnexpectedShape("repeated list key in a chats section")
+    return chats
+
+
+def _outline_chat(reader: JsonReader) -> _ChatOutline:
+    if reader.peek() != "{":
+        reader.skip()
+        return _ChatOutline()
+    message_lists = 0
+    messages_are_list = False
+    members: dict[str, Any] = {}
+    for key in reader.members():
+        if key == "messages":
+            message_lists += 1
+            messages_are_list = reader.peek() == "["
+            reader.skip()
+        elif key in ("name", "type", "id"):
+            members[key] = reader.value()
+        else:
+            reader.skip()
+    # A repeated messages key is left to the whole-chat reader, where the last one counts.
+    return _chat_outline(members, message_lists == 1 and messages_are_list)
+
+
+def _chat_outline(members: Mapping[str, Any], messages_are_list: bool) -> _ChatOutline:
+    if not messages_are_list:
+        return _ChatOutline()
+    raw_type = members.get("type")
+    chat_type = raw_type if isinstance(raw_type, str) else None
+    try:
+        chat_id = bot_api_chat_id(chat_type, members.get("id"))
+    except InvalidPart:
+        return _ChatOutline()
+    name = members.get("name")
+    return _ChatOutline(chat_id, chat_type, name if isinstance(name, str) else None)
+
+
+def _stream_sections(
+    reader: JsonReader,
+    wanted: list[str],
+    outline: _FileOutline,
+    source: ExportSource,
+    context: ExportContext,
+    builder: BatchBuilder,
+    own_ids: frozenset[str],
+) -> Iterator[Batch]:
+    """Decode the chats of the ``wanted`` sections, one message at a time where possible."""
+    # Chat numbers in locations run on from "chats" into "left_chats".
+    first_index = {"chats": 0, "left_chats": len(outline.sections.get("chats", []))}
+    for key in reader.members():
+        if key not in wanted or key not in outline.sections:
+            reader.skip()
+            continue
+        chats = outline.sections[key]
+        for section_key in reader.members():
+            if section_key != "list":
+                reader.skip()
+                continue
+            for position, _ in enumerate(reader.items()):
+                chat_index = first_index[key] + position
+                prefix = f"{source.location}#chats[{chat_index}].messages"
+                chat = chats[position]
+                if chat.chat_id is None:
+                    yield from _decode_chat(
+                        reader.value(), prefix, False, context, builder, own_ids, source
+                    )
+                    continue
+                decoder = _Chat(chat.chat_id, chat.chat_type, chat.name, context, builder, own_ids)
+                for chat_key in reader.members():
+                    if chat_key == "messages":
+                        yield from _decode_messages(decoder, reader.elements(), prefix, builder)
+                    else:
+                        reader.skip()
+
+
+def _own_ids(context: ExportContext, owner: str | None) -> frozenset[str]:
+    own_ids = set(context.own_user_ids)
+    if owner is not None:
+        own_ids.add(owner)
+    if context.account_id and context.account_id.isdigit():
+        own_ids.add(context.account_id)
+    return frozenset(own_ids)
+
+
+def _decode_whole_file(
+    source: ExportSource, context: ExportContext, builder: BatchBuilder
+) -> Iterator[Batch]:
     data = source.read()
     try:
         document = json.loads(data.decode("utf-8-sig"))
@@ -460,11 +697,7 @@ def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
         yield from builder.rest()
         return
 
-    own_ids = set(context.own_user_ids)
-    if owner is not None:
-        own_ids.add(owner)
-    if context.account_id and context.account_id.isdigit():
-        own_ids.add(context.account_id)
+    own_ids = _own_ids(context, owner)
     bare_list = isinstance(document, list)
     single_chat = not bare_list and len(chats) == 1 and chats[0] is document
     for chat_index, chat in enumerate(chats):
@@ -474,50 +707,69 @@ def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
             prefix = f"{source.location}#messages"
         else:
             prefix = f"{source.location}#chats[{chat_index}].messages"
-        if not isinstance(chat, Mapping) or not isinstance(chat.get("messages"), list):
-            builder.quarantine("chat has no messages list", chat, prefix.rstrip("#"))
-            continue
-        messages = chat["messages"]
-        chat_type: str | None
-        if bare_list:
-            found = _fragment_chat(messages)
-            if found is None:
-                builder.quarantine(
-                    "Telegram export chat: a bare message list names no single channel in "
-                    "from_id, so its chat is unknown; import the chat's result.json instead",
-                    chat,
-                    source.location,
-                )
-                continue
-            chat_id, chat_type = found
-        else:
-            raw_type = chat.get("type")
-            chat_type = raw_type if isinstance(raw_type, str) else None
-            try:
-                chat_id = bot_api_chat_id(chat_type, chat.get("id"))
-            except InvalidPart as error:
-                builder.quarantine(f"Telegram export chat: {error}", chat, prefix.rstrip("#"))
-                continue
-        name = chat.get("name")
-        decoder = _Chat(
-            chat_id,
-            chat_type,
-            name if isinstance(name, str) else None,
-            context,
-            builder,
-            frozenset(own_ids),
-        )
-        for index, message in enumerate(messages):
-            location = f"{prefix}[{index}]"
-            try:
-                decoder.decode(message)
-            except InvalidPart as error:
-                builder.quarantine(f"Telegram export message: {error}", message, location)
-            except ValidationError as error:
-                builder.quarantine(
-                    f"Telegram export message failed validation: {error.errors()[0]['msg']}",
-                    message,
-                    location,
-                )
-            yield from builder.drain_if_full()
+        yield from _decode_chat(chat, prefix, bare_list, context, builder, own_ids, source)
     yield from builder.rest()
+
+
+def _decode_chat(
+    chat: Any,
+    prefix: str,
+    bare_list: bool,
+    context: ExportContext,
+    builder: BatchBuilder,
+    own_ids: frozenset[str],
+    source: ExportSource,
+) -> Iterator[Batch]:
+    """Decode one chat read whole, or quarantine it when it has no usable id or messages."""
+    if not isinstance(chat, Mapping) or not isinstance(chat.get("messages"), list):
+        builder.quarantine("chat has no messages list", chat, prefix.rstrip("#"))
+        return
+    messages = chat["messages"]
+    chat_type: str | None
+    if bare_list:
+        found = _fragment_chat(messages)
+        if found is None:
+            builder.quarantine(
+                "Telegram export chat: a bare message list names no single channel in "
+                "from_id, so its chat is unknown; import the chat's result.json instead",
+                chat,
+                source.location,
+            )
+            return
+        chat_id, chat_type = found
+    else:
+        raw_type = chat.get("type")
+        chat_type = raw_type if isinstance(raw_type, str) else None
+        try:
+            chat_id = bot_api_chat_id(chat_type, chat.get("id"))
+        except InvalidPart as error:
+            builder.quarantine(f"Telegram export chat: {error}", chat, prefix.rstrip("#"))
+            return
+    name = chat.get("name")
+    decoder = _Chat(
+        chat_id,
+        chat_type,
+        name if isinstance(name, str) else None,
+        context,
+        builder,
+        own_ids,
+    )
+    yield from _decode_messages(decoder, messages, prefix, builder)
+
+
+def _decode_messages(
+    decoder: _Chat, messages: Iterable[Any], prefix: str, builder: BatchBuilder
+) -> Iterator[Batch]:
+    for index, message in enumerate(messages):
+        location = f"{prefix}[{index}]"
+        try:
+            decoder.decode(message)
+        except InvalidPart as error:
+            builder.quarantine(f"Telegram export message: {error}", message, location)
+        except ValidationError as error:
+            builder.quarantine(
+                f"Telegram export message failed validation: {error.errors()[0]['msg']}",
+                message,
+                location,
+            )
+        yield from builder.drain_if_full()

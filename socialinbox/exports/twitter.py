@@ -24,7 +24,8 @@ account id: the owner's X user id.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,8 @@ from socialinbox.exports.common import (
     BatchBuilder,
     ExportContext,
     InvalidPart,
+    JsonReader,
+    UnexpectedShape,
 )
 from socialinbox.exports.sources import ExportFormat, ExportSource
 from socialinbox.model import (
@@ -102,14 +105,19 @@ def parse_archive_file(data: bytes) -> Any:
 
 def infer_owner(conversations: Any) -> str | None:
     """Return the user id present in every one-to-one conversation id, when exactly one is."""
-    common: set[str] | None = None
     if not isinstance(conversations, list):
         return None
-    for entry in conversations:
-        conversation = entry.get("dmConversation") if isinstance(entry, Mapping) else None
-        conversation_id = (
-            conversation.get("conversationId") if isinstance(conversation, Mapping) else None
-        )
+    return _common_user(_conversation_id(entry) for entry in conversations)
+
+
+def _conversation_id(entry: Any) -> Any:
+    conversation = entry.get("dmConversation") if isinstance(entry, Mapping) else None
+    return conversation.get("conversationId") if isinstance(conversation, Mapping) else None
+
+
+def _common_user(conversation_ids: Iterable[Any]) -> str | None:
+    common: set[str] | None = None
+    for conversation_id in conversation_ids:
         if not isinstance(conversation_id, str) or "-" not in conversation_id:
             continue
         parts = set(conversation_id.split("-"))
@@ -137,6 +145,12 @@ def _id(value: Any, field_name: str) -> str:
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise InvalidPart(f"{field_name} is missing or not an id")
+
+
+def _chat_id(conversation: Mapping[str, Any]) -> str:
+    return normalize_conversation_id(
+        _id(conversation.get("conversationId"), "dmConversation.conversationId")
+    )
 
 
 def _media_attachment(url: Any) -> Attachment:
@@ -177,9 +191,7 @@ class _Decoder:
             self.builder.quarantine("dmConversation is missing or not an object", entry, location)
             return
         try:
-            chat_id = normalize_conversation_id(
-                _id(conversation.get("conversationId"), "dmConversation.conversationId")
-            )
+            chat_id = _chat_id(conversation)
         except InvalidPart as error:
             self.builder.quarantine(f"X archive conversation: {error}", entry, location)
             return
@@ -189,6 +201,10 @@ class _Decoder:
                 "dmConversation.messages is missing or not a list", entry, location
             )
             return
+        yield from self.messages(index, chat_id, messages)
+
+    def messages(self, index: int, chat_id: str, messages: Iterable[Any]) -> Iterator[Batch]:
+        location = f"{self.source.location}#[{index}]"
         for position, item in enumerate(messages):
             part_location = f"{location}.dmConversation.messages[{position}]"
             try:
@@ -302,9 +318,36 @@ def _learn_account(document: Any, context: ExportContext) -> None:
 
 
 def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
-    """Yield the archive file ``source`` as batches of at most ``context.chunk_size`` parts."""
+    """Yield the archive file ``source`` as batches of at most ``context.chunk_size`` parts.
+
+    A direct-messages file whose JSON is an array is read twice, one
+    conversation at a time: once to check the whole file and find the owner,
+    once to decode it. Every other file is read whole, so any file that does
+    not parse is quarantined whole, with nothing imported from it.
+    """
     account_hint = context.account_id or context.x_owner_id
     builder = BatchBuilder(PLATFORM, account_hint or DEFAULT_ACCOUNT_ID, context.chunk_size)
+    if source.format is ExportFormat.X_DIRECT_MESSAGES:
+        try:
+            with source.open() as handle:
+                outlines = _outline_file(JsonReader(handle))
+        except ValueError:
+            # Invalid UTF-8 or JSON, or a shape the streaming walk leaves to
+            # the whole-file reader, which reports it as before.
+            outlines = None
+        if outlines is not None:
+            decoder = _start(source, context, builder, (item.conversation_id for item in outlines))
+            # NOTE: this assumes the file did not change since the check above.
+            with source.open() as handle:
+                yield from _stream_file(JsonReader(handle), outlines, decoder)
+            yield from builder.rest()
+            return
+    yield from _decode_whole_file(source, context, builder)
+
+
+def _decode_whole_file(
+    source: ExportSource, context: ExportContext, builder: BatchBuilder
+) -> Iterator[Batch]:
     data = source.read()
     try:
         document = parse_archive_file(data)
@@ -332,15 +375,113 @@ def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
         )
         yield from builder.rest()
         return
+    decoder = _start(source, context, builder, (_conversation_id(entry) for entry in document))
+    for index, entry in enumerate(document):
+        yield from decoder.conversation(index, entry)
+    yield from builder.rest()
+
+
+def _start(
+    source: ExportSource,
+    context: ExportContext,
+    builder: BatchBuilder,
+    conversation_ids: Iterable[Any],
+) -> _Decoder:
+    """Settle the owner and account id of a direct-messages file and return its decoder."""
     if context.x_owner_id is None and not source.is_group_file:
-        context.x_owner_id = infer_owner(document)
+        context.x_owner_id = _common_user(conversation_ids)
     account_id = context.account_id or context.x_owner_id or DEFAULT_ACCOUNT_ID
     builder.account_id = account_id
     if context.x_owner_id is not None:
         builder.accounts.append(
             Account(platform=PLATFORM, account_id=account_id, username=context.x_owner_username)
         )
-    decoder = _Decoder(source, context, builder)
-    for index, entry in enumerate(document):
-        yield from decoder.conversation(index, entry)
-    yield from builder.rest()
+    return _Decoder(source, context, builder)
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """Facts about one element of the conversation array, found by the checking pass."""
+
+    conversation_id: Any
+    """``dmConversation.conversationId`` as written, for finding the owner."""
+    chat_id: str | None
+    """Set when the element can be decoded message by message. Otherwise it is read whole."""
+
+
+def _outline_file(reader: JsonReader) -> list[_Outline]:
+    """Walk the whole file once, checking its JSON, and outline each conversation.
+
+    Raises:
+        ValueError: the file is not UTF-8 or not JSON, or its value is not an array.
+    """
+    _skip_assignment(reader)
+    outlines = [_outline_entry(reader) for _ in reader.items()]
+    reader.end()
+    return outlines
+
+
+def _skip_assignment(reader: JsonReader) -> None:
+    if reader.looking_at("window.") and not reader.skip_past("="):
+        raise UnexpectedShape("archive file has no '=' after the window.YTD name")
+    if reader.peek() != "[":
+        raise UnexpectedShape("the archive value is not an array")
+
+
+def _outline_entry(reader: JsonReader) -> _Outline:
+    if reader.peek() != "{":
+        reader.value()
+        return _Outline(None, None)
+    conversations = 0
+    outline = _Outline(None, None)
+    for key in reader.members():
+        if key != "dmConversation":
+            reader.skip()
+            continue
+        conversations += 1
+        outline = _outline_conversation(reader)
+    # A repeated key is left to the whole-element reader, where the last one counts.
+    return outline if conversations == 1 else _Outline(outline.conversation_id, None)
+
+
+def _outline_conversation(reader: JsonReader) -> _Outline:
+    if reader.peek() != "{":
+        reader.value()
+        return _Outline(None, None)
+    members: dict[str, Any] = {}
+    message_lists = 0
+    messages_are_list = False
+    for key in reader.members():
+        if key == "messages":
+            message_lists += 1
+            messages_are_list = reader.peek() == "["
+            reader.skip()
+        else:
+            members[key] = reader.value()
+    conversation_id = members.get("conversationId")
+    if message_lists != 1 or not messages_are_list:
+        return _Outline(conversation_id, None)
+    try:
+        return _Outline(conversation_id, _chat_id(members))
+    except InvalidPart:
+        return _Outline(conversation_id, None)
+
+
+def _stream_file(
+    reader: JsonReader, outlines: list[_Outline], decoder: _Decoder
+) -> Iterator[Batch]:
+    _skip_assignment(reader)
+    for index, _ in enumerate(reader.items()):
+        chat_id = outlines[index].chat_id
+        if chat_id is None:
+            yield from decoder.conversation(index, reader.value())
+            continue
+        for key in reader.members():
+            if key != "dmConversation":
+                reader.skip()
+                continue
+            for inner_key in reader.members():
+                if inner_key == "messages":
+                    yield from decoder.messages(index, chat_id, reader.elements())
+                else:
+                    reader.skip()
