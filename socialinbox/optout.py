@@ -58,7 +58,7 @@ _IN = {form for keyword in OPT_IN_KEYWORDS for form in _forms(keyword)}
 
 
 def detect_opt_out(message: Message) -> ContactStatusEvent | None:
-    """Return the contact status change an inbound one-to-one message asks for, if any.
+    """Return the contact status change an inbound one-to-one message requests, if any.
 
     The event marks the sender ``opted_out`` for an opt-out keyword and
     ``active`` for an opt-in keyword; ingest it with the message. Group

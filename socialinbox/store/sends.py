@@ -133,7 +133,7 @@ def record_sends(
 def record_send(engine: sa.Engine, message: OutboundMessage, *, author: str | None = None) -> bool:
     """Write a ``pending`` ledger row; return False when ``client_ref`` was recorded before.
 
-    A False answer means this send was already attempted: look at its status
+    False means this send was already attempted: look at its status
     with :func:`get_send` instead of sending again.
     """
     with engine.begin() as connection:
