@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,6 +17,9 @@ from socialinbox.cli.output import echo_json, render_listing
 from socialinbox.errors import SocialInboxError
 from socialinbox.locale import Translator
 from socialinbox.model import Platform
+
+if TYPE_CHECKING:
+    from socialinbox.moderation.rules import RuleSet
 
 __all__ = ["import_command"]
 
@@ -71,6 +75,7 @@ def import_command(t: Translator) -> click.Command:
             progress.update(task, completed=step.files_done, counts=counts)
 
         try:
+            rules = _configured_rules()
             store = state.store(create=True)
             with progress:
                 report = import_paths(
@@ -81,6 +86,7 @@ def import_command(t: Translator) -> click.Command:
                     owner_name=owner_name,
                     push=push,
                     progress=show,
+                    rules=rules,
                 )
         except SocialInboxError as error:
             fail(t, error)
@@ -125,3 +131,16 @@ def import_command(t: Translator) -> click.Command:
         sys.stdout.flush()
 
     return import_
+
+
+def _configured_rules() -> RuleSet | None:
+    """Load the rules file the settings name (``rules``), if any, for tagging history."""
+    from socialinbox.cli.main import _settings_file_value
+
+    path = os.environ.get("SOCIALINBOX_RULES") or _settings_file_value("rules")
+    if not path:
+        return None
+    from socialinbox.moderation.rules import load_rules
+    from socialinbox.moderation.templates import TemplateLibrary
+
+    return load_rules(path, templates=TemplateLibrary())

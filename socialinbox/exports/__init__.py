@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialinbox.errors import UsageError
 from socialinbox.exports import facebook, telegram, twitter
@@ -30,6 +30,9 @@ from socialinbox.exports.common import ExportContext
 from socialinbox.exports.sources import ExportFormat, ExportSource, detect_format, find_sources
 from socialinbox.model import Batch, Platform
 from socialinbox.store import IngestResult, Store
+
+if TYPE_CHECKING:
+    from socialinbox.moderation.rules import RuleSet
 
 __all__ = [
     "ExportFormat",
@@ -135,6 +138,7 @@ def import_paths(
     push: bool = False,
     chunk_size: int = 1000,
     progress: Callable[[ImportProgress], None] | None = None,
+    rules: RuleSet | None = None,
 ) -> ImportReport:
     """Import every export file found in ``paths`` into ``store``.
 
@@ -151,6 +155,8 @@ def import_paths(
         push: write outbox rows, so the CRM sinks receive the history as new events.
         chunk_size: parts per ingest transaction.
         progress: called after each transaction.
+        rules: moderation rules to apply to the imported messages (tags,
+            priority, assignment); history never gets an auto-reply.
 
     Raises:
         UsageError: a path is missing, a named file is no export, or no export
@@ -179,9 +185,11 @@ def import_paths(
             location=source.location, format=source.format, platform=_platform_of(source, context)
         )
         for batch in decode_source(source, context):
-            # TODO: run the moderation rules here with auto_reply=False, so
-            # history gets tags and assignments but never an auto-reply.
             result = store.ingest(batch, emit_outbox=push)
+            if rules is not None and result.stored:
+                from socialinbox.moderation.rules import apply_rules
+
+                apply_rules(store, result.stored, rules, auto_reply=False)
             # The keys of every stored message would grow with the export
             # (about 400 MB per million messages); the report keeps counts only.
             result.stored.clear()

@@ -174,3 +174,29 @@ def test_find_sources_skips_media_in_zip(exports: Path, tmp_path: Path) -> None:
     assert names[0] == "data/account.js"
     assert "data/direct_messages_media/1508726300420280332-AbCdEf12.png" not in names
     assert "data/tweets.js" not in names
+
+
+def test_rules_tag_history_without_auto_reply(store: Store, exports: Path, tmp_path: Path) -> None:
+    from socialinbox.moderation.rules import parse_rules
+    from socialinbox.moderation.templates import TemplateLibrary
+
+    rules = parse_rules(
+        """
+[[rules]]
+name = "gecmis-x"
+[rules.match]
+platforms = ["x"]
+[rules.actions]
+tag = ["gecmis"]
+auto_reply = "karsilama"
+""",
+        templates=TemplateLibrary(),
+    )
+    archive = write_archive_zip(exports, tmp_path / "export.zip")
+
+    import_paths(store, [archive], rules=rules)
+
+    tagged = store.list_conversations(tag="gecmis")
+    assert tagged
+    assert {conversation.key.platform for conversation in tagged} == {Platform.X}
+    assert store.list_sends() == []
