@@ -147,6 +147,10 @@ class DaemonConfig(_Section):
     """Seconds without a successful poll after which an account counts as stalled."""
     delivery_interval: float = Field(default=1.0, gt=0)
     """Seconds between outbox delivery rounds when nothing is due."""
+    announcements: bool = True
+    """Send approved announcements once their scheduled time has come."""
+    announcement_interval: float = Field(default=30.0, gt=0)
+    """Seconds between checks for announcements that fell due."""
 
 
 class Settings(BaseSettings):

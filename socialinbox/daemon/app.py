@@ -144,6 +144,9 @@ class Daemon:
         ]
         delivery = asyncio.create_task(self.worker.run_forever(self.stop_event), name="delivery")
         watchdog = asyncio.create_task(self._watchdog(), name="watchdog")
+        announcer = None
+        if self.settings.daemon.announcements:
+            announcer = asyncio.create_task(self._announcements(), name="announcements")
         server = None
         if self.settings.daemon.http:
             server = asyncio.create_task(self._serve_http(), name="http")
@@ -152,7 +155,7 @@ class Daemon:
 
         await self.stop_event.wait()
         logger.info("daemon stopping: finishing in-flight work")
-        pending = [*tasks, delivery]
+        pending = [*tasks, delivery, *([announcer] if announcer is not None else [])]
         done, still_running = await asyncio.wait(
             pending, timeout=self.settings.daemon.shutdown_timeout
         )
@@ -202,6 +205,56 @@ class Daemon:
             reports = await self.worker.drain()
             if all(report.claimed == 0 for report in reports.values()):
                 self.stop_event.set()
+
+    async def _announcements(self) -> None:
+        """Send approved announcements whose scheduled time has come, until stopped.
+
+        The broadcast ledger marks each recipient ``sending`` before its call,
+        so a run this stop interrupts resumes in the next without sending twice.
+        """
+        from socialinbox.broadcast import ledger
+        from socialinbox.broadcast.accounts import build_send_accounts
+        from socialinbox.broadcast.model import BroadcastStatus
+        from socialinbox.broadcast.sender import Sender
+        from socialinbox.model import utc_now
+
+        assert self.store is not None
+        interval = self.settings.daemon.announcement_interval
+        while not self.stop_event.is_set():
+            engine = self.store.sync.engine
+            broadcasts = await self.store.run(ledger.list_broadcasts, engine, limit=200)
+            now = utc_now()
+            due = [
+                item.id
+                for item in broadcasts
+                if item.status in (BroadcastStatus.APPROVED, BroadcastStatus.SENDING)
+                and item.scheduled_at <= now
+            ]
+            accounts = build_send_accounts(self.settings, self.store) if due else []
+            if due and not accounts:
+                logger.warning("%d announcement(s) due but no account can send them", len(due))
+            if accounts:
+                try:
+                    for broadcast_id in due:
+                        if self.stop_event.is_set():
+                            break
+                        try:
+                            report = await Sender(self.store.sync, accounts).run(broadcast_id)
+                        except SocialInboxError as error:
+                            logger.warning(
+                                "announcement %d not sent: %s", broadcast_id, type(error).__name__
+                            )
+                            continue
+                        # A run with nothing left to send only repeats the status.
+                        log = logger.info if report.attempted else logger.debug
+                        log("announcement %d: %s", broadcast_id, report.status.value)
+                finally:
+                    for account in accounts:
+                        await account.adapter.close()
+            try:
+                await asyncio.wait_for(self.stop_event.wait(), timeout=interval)
+            except TimeoutError:
+                continue
 
     async def _watchdog(self) -> None:
         """Mark accounts degraded when no poll succeeded for ``daemon.stall_after`` seconds."""
