@@ -29,6 +29,7 @@ from socialinbox.adapters import get_codec, sniff_platform
 from socialinbox.adapters.base import DecodeContext
 from socialinbox.errors import UsageError
 from socialinbox.ingest import IngestResult
+from socialinbox.jsonbytes import parse_json_bytes
 from socialinbox.model import Batch, Platform, Quarantined, utc_now
 from socialinbox.store import Store
 
@@ -106,7 +107,7 @@ def normalize(
     chosen = Platform(platform) if platform is not None else None
     if isinstance(payload, bytes | str):
         data = payload.encode() if isinstance(payload, str) else payload
-        parsed, problem = _parse_json(data)
+        parsed, problem = parse_json_bytes(data)
         if problem is not None:
             return Batch(
                 quarantined=(
@@ -142,17 +143,6 @@ def normalize(
         own_user_ids=own_user_ids,
     )
     return get_codec(chosen).decode(payload, context)
-
-
-def _parse_json(data: bytes) -> tuple[Any, str | None]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return None, f"invalid UTF-8 at byte {error.start}"
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as error:
-        return None, f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
 
 
 def read_payloads(path: Path) -> Iterator[RawPayload]:
@@ -229,7 +219,7 @@ def decode_file(
     batch = Batch()
     parsed: list[tuple[Any, RawPayload]] = []
     for raw in read_payloads(path):
-        value, problem = _parse_json(raw.data)
+        value, problem = parse_json_bytes(raw.data)
         if problem is not None:
             batch += Batch(
                 quarantined=(

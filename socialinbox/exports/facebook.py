@@ -45,6 +45,7 @@ from socialinbox.exports.common import (
     unix_time,
 )
 from socialinbox.exports.sources import ExportFormat, ExportSource
+from socialinbox.jsonbytes import parse_json_bytes
 from socialinbox.model import (
     Attachment,
     AttachmentStatus,
@@ -382,18 +383,9 @@ def decode(source: ExportSource, context: ExportContext) -> Iterator[Batch]:
     platform = platform_of(source, context)
     builder = BatchBuilder(platform, context.account_id or DEFAULT_ACCOUNT_ID, context.chunk_size)
     data = source.read()
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as error:
-        builder.quarantine(f"invalid UTF-8 at byte {error.start}", data, source.location)
-        yield from builder.rest()
-        return
-    except json.JSONDecodeError as error:
-        builder.quarantine(
-            f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
-            data,
-            source.location,
-        )
+    document, problem = parse_json_bytes(data, allow_bom=True)
+    if problem is not None:
+        builder.quarantine(problem, data, source.location)
         yield from builder.rest()
         return
 

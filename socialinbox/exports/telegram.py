@@ -26,7 +26,6 @@ so history of a private chat exported by a person never equals what a bot saw.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from socialinbox.exports.common import (
     unix_time,
 )
 from socialinbox.exports.sources import ExportSource
+from socialinbox.jsonbytes import parse_json_bytes
 from socialinbox.model import (
     Attachment,
     AttachmentStatus,
@@ -677,21 +677,13 @@ def _decode_whole_file(
     source: ExportSource, context: ExportContext, builder: BatchBuilder
 ) -> Iterator[Batch]:
     data = source.read()
+    document, problem = parse_json_bytes(data, allow_bom=True)
+    if problem is not None:
+        builder.quarantine(problem, data, source.location)
+        yield from builder.rest()
+        return
     try:
-        document = json.loads(data.decode("utf-8-sig"))
         chats, owner = _chats(document)
-    except UnicodeDecodeError as error:
-        builder.quarantine(f"invalid UTF-8 at byte {error.start}", data, source.location)
-        yield from builder.rest()
-        return
-    except json.JSONDecodeError as error:
-        builder.quarantine(
-            f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}",
-            data,
-            source.location,
-        )
-        yield from builder.rest()
-        return
     except InvalidPart as error:
         builder.quarantine(f"Telegram export: {error}", data, source.location)
         yield from builder.rest()
