@@ -4,7 +4,7 @@
 
     SocialInboxError
     ├── TransportError            network failure or timeout talking to a platform or sink
-    ├── PlatformError             a platform answered with a refusal
+    ├── PlatformError             a platform returned a refusal
     │   ├── RateLimited           throttled; ``retry_after`` says how long to wait
     │   ├── AuthError             credentials invalid, expired or revoked
     │   ├── PermissionDenied      valid credentials, but not allowed (tier, scope, blocked)
@@ -55,7 +55,7 @@ class TransportError(SocialInboxError):
 
 
 class PlatformError(SocialInboxError):
-    """A platform API answered with an error.
+    """A platform API returned an error.
 
     Attributes:
         platform: platform name, such as ``"telegram"``.
@@ -101,9 +101,9 @@ class PermissionDenied(PlatformError):
     """The credentials are valid but lack access (API tier, scope, blocked by user).
 
     Attributes:
-        unavailable_reason: set when the account as a whole cannot use the API
-            (for example, its API tier has no DM access); the daemon then marks
-            the account ``unavailable`` with this reason.
+        unavailable_reason: set when the account as a whole cannot use the API,
+            for example because its API tier has no DM access. The daemon then
+            marks the account ``unavailable`` with this reason.
     """
 
     def __init__(self, message: str, *, unavailable_reason: str | None = None, **details: Any) -> None:

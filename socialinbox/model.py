@@ -92,7 +92,7 @@ class Direction(StrEnum):
 
 
 class MessageKind(StrEnum):
-    """What a message mainly carries; attachments give the details."""
+    """The main content type of a message; attachments give the details."""
 
     TEXT = "text"
     MEDIA = "media"
@@ -107,7 +107,7 @@ class MessageKind(StrEnum):
 
 
 class TextFormat(StrEnum):
-    """How ``Message.text`` is to be read."""
+    """The markup of ``Message.text``."""
 
     PLAIN = "plain"
     MARKDOWN = "markdown"
@@ -268,12 +268,12 @@ class Message(_Frozen):
     is_group: bool = False
     chat_title: str | None = None
     sender: Contact | None = None
-    """Who wrote it; ``None`` for anonymous channel posts."""
+    """The author, or ``None`` for anonymous channel posts."""
     text: str | None = None
     text_format: TextFormat = TextFormat.PLAIN
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
-    """Platform message id (or story id) this message answers."""
+    """Platform message id (or story id) this message replies to."""
     forwarded_from: str | None = None
     """Display name or id of the original author of a forwarded message."""
     sent_at: UtcDatetime
@@ -440,7 +440,7 @@ class OutboundMessage(_Frozen):
 
 
 class SendResult(_Frozen):
-    """What the platform returned for an outbound message."""
+    """The platform's result for an outbound message."""
 
     message_ids: tuple[str, ...]
     """One id per platform message: a long text or text plus media may become several."""
@@ -455,7 +455,7 @@ class Quarantined(_Frozen):
     reason: str
     raw: bytes = Field(repr=False)
     location: str | None = None
-    """Where it came from: a file and line, a webhook route or a poll request."""
+    """The source: a file and line, a webhook route or a poll request."""
 
     @property
     def digest(self) -> str:
@@ -492,7 +492,7 @@ class Ignored(_Frozen):
 
 
 class Batch(_Frozen):
-    """What one decode step produced: items to ingest and what was set aside."""
+    """The output of one decode step: items to ingest and the payloads set aside."""
 
     items: tuple[Item, ...] = ()
     quarantined: tuple[Quarantined, ...] = ()

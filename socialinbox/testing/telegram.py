@@ -272,6 +272,15 @@ def _chat_of(update: Mapping[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _chat_type_of(chat_id: int) -> str:
+    """Guess a chat's type from its id: people are positive, supergroups start with -100."""
+    if chat_id > 0:
+        return "private"
+    if chat_id < -(10**12):
+        return "supergroup"
+    return "group"
+
+
 class TelegramEmulator:
     """A fake Bot API server for one bot.
 
@@ -475,7 +484,7 @@ class TelegramEmulator:
         """Make a chat known (sends to unknown chats fail when ``strict_chats``)."""
         chat: dict[str, Any] = {"id": chat_id}
         if type is None:
-            type = "private" if chat_id > 0 else "supergroup" if chat_id < -(10**12) else "group"
+            type = _chat_type_of(chat_id)
         chat["type"] = type
         for key, value in (
             ("title", title),
@@ -510,9 +519,7 @@ class TelegramEmulator:
         with self._lock:
             known = self._chats.get(chat_id)
         if chat_type is None:
-            chat_type = (known or {}).get("type") or (
-                "private" if chat_id > 0 else "supergroup" if chat_id < -(10**12) else "group"
-            )
+            chat_type = (known or {}).get("type") or _chat_type_of(chat_id)
         if from_user is None:
             user_id = chat_id if chat_type == "private" else 1000
             from_user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}

@@ -373,7 +373,12 @@ def _content(
         sticker = _dict(message["sticker"], "sticker")
         animated = _to_bool(sticker.get("is_animated"))
         video = _to_bool(sticker.get("is_video"))
-        mime = "application/x-tgsticker" if animated else "video/webm" if video else "image/webp"
+        if animated:
+            mime = "application/x-tgsticker"
+        elif video:
+            mime = "video/webm"
+        else:
+            mime = "image/webp"
         attachment = _file(sticker, AttachmentType.STICKER, options, mime_type=mime)
         attachment = attachment.model_copy(
             update={
